@@ -1,0 +1,179 @@
+#include "model/vae_io.h"
+
+#include <Eigen/Core>
+
+namespace lw {
+namespace {
+
+using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+bool is_decoder_tensor(const std::string& name) { return name.rfind("dec.", 0) == 0; }
+
+bool wanted(const std::string& name, uint32_t parts) {
+  return is_decoder_tensor(name) ? (parts & kPartDecoder) != 0 : (parts & kPartEncoder) != 0;
+}
+
+// Blob weights are [out, in] row-major; Eigen keeps [out x in] column-major.
+Status add_param(BlobWriter* writer, const std::string& name, const ParamRef<const float>& p, DType storage) {
+  if (p.cols == 1) {
+    return writer->add_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size(), storage);
+  }
+  const RowMajorMatrix rm = Eigen::Map<const Eigen::MatrixXf>(p.data, p.rows, p.cols);
+  return writer->add_f32(name, {static_cast<uint32_t>(p.rows), static_cast<uint32_t>(p.cols)}, rm.data(), p.size(),
+                         storage);
+}
+
+Status read_param(const BlobReader& blob, const std::string& name, const ParamRef<float>& p) {
+  if (p.cols == 1) return blob.read_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size());
+  RowMajorMatrix rm(p.rows, p.cols);
+  LW_RETURN_IF_ERROR(blob.read_f32(name, {static_cast<uint32_t>(p.rows), static_cast<uint32_t>(p.cols)}, rm.data(),
+                                   p.size()));
+  Eigen::Map<Eigen::MatrixXf>(p.data, p.rows, p.cols) = rm;
+  return Status::Ok();
+}
+
+void drop_unwanted(uint32_t parts, VaeParams* params) {
+  if ((parts & kPartEncoder) == 0) {
+    params->enc.clear();
+    params->enc_mu = Dense{};
+    params->enc_logvar = Dense{};
+  }
+  if ((parts & kPartDecoder) == 0) params->dec.clear();
+}
+
+}  // namespace
+
+Architecture architecture_of(const VaeConfig& config) {
+  Architecture arch;
+  arch.input_dim = static_cast<uint32_t>(config.input_dim);
+  arch.latent = static_cast<uint32_t>(config.latent);
+  for (int h : config.hidden) arch.hidden.push_back(static_cast<uint32_t>(h));
+  arch.hidden_activation = kActReLU;
+  arch.output_activation = kActBernoulliLogits;
+  return arch;
+}
+
+Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
+  if (arch.hidden_activation != kActReLU) return Status::Error("unsupported hidden activation code " + std::to_string(arch.hidden_activation));
+  if (arch.output_activation != kActBernoulliLogits) {
+    return Status::Error("unsupported output activation code " + std::to_string(arch.output_activation));
+  }
+  VaeConfig c;
+  c.input_dim = static_cast<int>(std::min<uint32_t>(arch.input_dim, 1u << 30));
+  c.latent = static_cast<int>(std::min<uint32_t>(arch.latent, 1u << 30));
+  c.hidden.clear();
+  for (uint32_t h : arch.hidden) c.hidden.push_back(static_cast<int>(std::min<uint32_t>(h, 1u << 30)));
+  LW_RETURN_IF_ERROR(c.validate().with_context("architecture in blob header"));
+  *config = c;
+  return Status::Ok();
+}
+
+Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
+                        const std::string& metadata_json, std::vector<uint8_t>* out) {
+  BlobWriter writer(BlobKind::kModelWeights, architecture_of(config), parts);
+  if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
+  for (const ParamRef<const float>& p : params.params()) {
+    if (wanted(p.name, parts)) LW_RETURN_IF_ERROR(add_param(&writer, p.name, p, storage));
+  }
+  return writer.finish(out);
+}
+
+Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts) {
+  if (blob.kind() != BlobKind::kModelWeights && blob.kind() != BlobKind::kTrainingCheckpoint) {
+    return Status::Error("expected model weights, found a " + blob_kind_name(blob.kind()) + " blob");
+  }
+  const uint32_t present = blob.parts() & (kPartEncoder | kPartDecoder);
+  if (present == 0) return Status::Error("model blob holds neither encoder nor decoder");
+  VaeConfig c;
+  LW_RETURN_IF_ERROR(config_from_architecture(blob.arch(), &c));
+  VaeParams p;
+  allocate_params(c, &p);
+  for (const ParamRef<float>& ref : p.params()) {
+    if (wanted(ref.name, present)) LW_RETURN_IF_ERROR(read_param(blob, ref.name, ref));
+  }
+  drop_unwanted(present, &p);
+  *config = c;
+  *params = std::move(p);
+  if (parts) *parts = present;
+  return Status::Ok();
+}
+
+Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts) {
+  BlobReader blob;
+  LW_RETURN_IF_ERROR(BlobReader::parse(data, size, &blob));
+  return read_model_blob(blob, config, params, parts);
+}
+
+// Checkpoint-only tensors (see docs/FORMAT.md, "Training checkpoint").
+Status write_checkpoint(const TrainState& s, const std::string& metadata_json, std::vector<uint8_t>* out) {
+  BlobWriter writer(BlobKind::kTrainingCheckpoint, architecture_of(s.config),
+                    kPartEncoder | kPartDecoder | kPartOptimizer);
+  if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
+  const std::vector<ParamRef<const float>> w = s.weights.params();
+  const std::vector<ParamRef<const float>> m = s.adam.m.params();
+  const std::vector<ParamRef<const float>> v = s.adam.v.params();
+  for (size_t t = 0; t < w.size(); ++t) {
+    LW_RETURN_IF_ERROR(add_param(&writer, w[t].name, w[t], DType::kF32));
+    LW_RETURN_IF_ERROR(add_param(&writer, "adam.m." + w[t].name, m[t], DType::kF32));
+    LW_RETURN_IF_ERROR(add_param(&writer, "adam.v." + w[t].name, v[t], DType::kF32));
+  }
+  const std::array<uint64_t, Rng::kStateWords> rng = s.rng.state();
+  LW_RETURN_IF_ERROR(writer.add_u64("rng.state", {Rng::kStateWords}, rng.data(), rng.size()));
+  const uint64_t counters[4] = {static_cast<uint64_t>(s.epochs_done), static_cast<uint64_t>(s.best_epoch),
+                                static_cast<uint64_t>(s.adam.step), s.train.seed};
+  LW_RETURN_IF_ERROR(writer.add_u64("train.counters", {4}, counters, 4));
+  const uint64_t settings[5] = {static_cast<uint64_t>(s.train.epochs), static_cast<uint64_t>(s.train.batch),
+                                static_cast<uint64_t>(s.train.schedule),
+                                static_cast<uint64_t>(s.train.kl_warmup_epochs), s.train.binarize ? 1u : 0u};
+  LW_RETURN_IF_ERROR(writer.add_u64("train.settings", {5}, settings, 5));
+  const float reals[3] = {s.train.lr, s.train.lr_min, static_cast<float>(std::min(s.best_val, 3.0e38))};
+  LW_RETURN_IF_ERROR(writer.add_f32("train.reals", {3}, reals, 3));
+  return writer.finish(out);
+}
+
+Status read_checkpoint(const uint8_t* data, size_t size, TrainState* state) {
+  BlobReader blob;
+  LW_RETURN_IF_ERROR(BlobReader::parse(data, size, &blob));
+  if (blob.kind() != BlobKind::kTrainingCheckpoint) {
+    return Status::Error("expected a training checkpoint, found a " + blob_kind_name(blob.kind()) + " blob");
+  }
+  TrainState s;
+  uint32_t parts = 0;
+  LW_RETURN_IF_ERROR(read_model_blob(blob, &s.config, &s.weights, &parts));
+  if (parts != (kPartEncoder | kPartDecoder)) return Status::Error("checkpoint lacks encoder or decoder weights");
+  init_adam_state(s.config, &s.adam);
+  std::vector<ParamRef<float>> m = s.adam.m.params();
+  std::vector<ParamRef<float>> v = s.adam.v.params();
+  for (size_t t = 0; t < m.size(); ++t) {
+    LW_RETURN_IF_ERROR(read_param(blob, "adam.m." + m[t].name, m[t]));
+    LW_RETURN_IF_ERROR(read_param(blob, "adam.v." + v[t].name, v[t]));
+  }
+  std::array<uint64_t, Rng::kStateWords> rng{};
+  LW_RETURN_IF_ERROR(blob.read_u64("rng.state", {Rng::kStateWords}, rng.data(), rng.size()));
+  s.rng.set_state(rng);
+  uint64_t counters[4], settings[5];
+  float reals[3];
+  LW_RETURN_IF_ERROR(blob.read_u64("train.counters", {4}, counters, 4));
+  LW_RETURN_IF_ERROR(blob.read_u64("train.settings", {5}, settings, 5));
+  LW_RETURN_IF_ERROR(blob.read_f32("train.reals", {3}, reals, 3));
+  if (counters[0] > 100000 || counters[1] > counters[0] || settings[2] > 1) {
+    return Status::Error("checkpoint counters are inconsistent");
+  }
+  s.epochs_done = static_cast<int>(counters[0]);
+  s.best_epoch = static_cast<int>(counters[1]);
+  s.adam.step = static_cast<int64_t>(counters[2]);
+  s.train.seed = counters[3];
+  s.train.epochs = static_cast<int>(std::min<uint64_t>(settings[0], 100000));
+  s.train.batch = static_cast<int>(std::min<uint64_t>(settings[1], 65536));
+  s.train.schedule = settings[2] == 1 ? LrSchedule::kCosine : LrSchedule::kConstant;
+  s.train.kl_warmup_epochs = static_cast<int>(std::min<uint64_t>(settings[3], 100000));
+  s.train.binarize = settings[4] != 0;
+  s.train.lr = reals[0];
+  s.train.lr_min = reals[1];
+  s.best_val = reals[2];
+  LW_RETURN_IF_ERROR(s.train.validate().with_context("checkpoint training settings"));
+  *state = std::move(s);
+  return Status::Ok();
+}
+
+}  // namespace lw

@@ -1,0 +1,174 @@
+// Gradients of every layer and of the whole negative ELBO against central
+// finite differences (double precision, fixed eps); one Adam step by hand;
+// learning on real garments.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <numeric>
+
+#include "model/adam.h"
+#include "model/rng.h"
+#include "model/train.h"
+#include "model/vae.h"
+#include "tests/test_data.h"
+
+namespace lw {
+namespace {
+
+using MatrixXd = Eigen::MatrixXd;
+
+// Mean over the batch of rec + beta * kl for fixed x and eps.
+double objective(const VaeParamsT<double>& p, const MatrixXd& x, const MatrixXd& eps, double beta,
+                 VaeScratchT<double>* s) {
+  const LossSums sums = forward(p, x, eps, s);
+  return (sums.rec + beta * sums.kl) / static_cast<double>(x.cols());
+}
+
+}  // namespace
+
+TEST_CASE("VAE gradients match central finite differences for every tensor", "[vae][gradient]") {
+  VaeConfig config;
+  config.input_dim = 12;
+  config.hidden = {7, 5};
+  config.latent = 3;
+  VaeParamsT<double> p;
+  init_params(config, 42, &p);
+  // Non-zero biases so their gradients are exercised away from ReLU kinks.
+  Rng rng(7);
+  for (ParamRef<double>& ref : p.params()) {
+    if (ref.cols == 1) {
+      for (size_t i = 0; i < ref.size(); ++i) ref.data[i] = 0.1 * rng.normal();
+    }
+  }
+  const int batch = 4;
+  MatrixXd x(config.input_dim, batch), eps(config.latent, batch);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform() < 0.5 ? 1.0 : 0.0;
+  for (Eigen::Index i = 0; i < eps.size(); ++i) eps.data()[i] = rng.normal();
+  const double beta = GENERATE(1.0, 0.3);
+
+  VaeScratchT<double> s;
+  s.resize(config, batch);
+  VaeParamsT<double> grads;
+  allocate_params(config, &grads);
+  objective(p, x, eps, beta, &s);
+  backward(p, x, beta, &s, &grads);
+
+  std::vector<ParamRef<double>> params = p.params();
+  std::vector<ParamRef<double>> analytic = grads.params();
+  const double h = 1e-6;
+  for (size_t t = 0; t < params.size(); ++t) {
+    double max_err = 0;
+    for (size_t i = 0; i < params[t].size(); ++i) {
+      const double saved = params[t].data[i];
+      params[t].data[i] = saved + h;
+      const double up = objective(p, x, eps, beta, &s);
+      params[t].data[i] = saved - h;
+      const double down = objective(p, x, eps, beta, &s);
+      params[t].data[i] = saved;
+      const double numeric = (up - down) / (2 * h);
+      const double err = std::abs(numeric - analytic[t].data[i]) / std::max(1.0, std::abs(numeric));
+      max_err = std::max(max_err, err);
+    }
+    INFO("tensor " << params[t].name << " beta " << beta);
+    CHECK(max_err < 1e-6);
+  }
+}
+
+TEST_CASE("gradient with respect to the input of the decoder output layer is exact", "[vae][gradient]") {
+  // The whole negative ELBO is checked above; here the Bernoulli term alone
+  // against its closed form d/dl [softplus(l) - x l] = sigmoid(l) - x.
+  const double logits[4] = {-40.0, -1.5, 0.0, 35.0};
+  const double x[4] = {1, 0, 1, 0};
+  for (int j = 0; j < 4; ++j) {
+    const double h = 1e-5;
+    double lp[1] = {logits[j] + h}, lm[1] = {logits[j] - h};
+    const double numeric = (bernoulli_nll(lp, &x[j], 1) - bernoulli_nll(lm, &x[j], 1)) / (2 * h);
+    CHECK(numeric == Approx(1.0 / (1.0 + std::exp(-logits[j])) - x[j]).margin(1e-6));
+  }
+  // Extreme logits stay finite.
+  const double big[1] = {1e4}, one[1] = {0};
+  CHECK(std::isfinite(bernoulli_nll(big, one, 1)));
+}
+
+TEST_CASE("one Adam step equals the hand-computed update", "[adam]") {
+  // Step 1 with m = v = 0: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2,
+  // so the update is lr * g / (|g| + eps) = lr * sign(g) (up to eps).
+  float param[3] = {1.0f, -2.0f, 0.5f};
+  const float grad[3] = {0.5f, -0.25f, 0.0f};
+  float m[3] = {0, 0, 0}, v[3] = {0, 0, 0};
+  adam_update(AdamConfig{}, 0.01f, 1, grad, param, m, v, 3);
+  CHECK(param[0] == Approx(1.0f - 0.01f * 0.5f / (0.5f + 1e-8f)));
+  CHECK(param[1] == Approx(-2.0f + 0.01f));
+  CHECK(param[2] == 0.5f);
+  CHECK(m[0] == Approx(0.05f));
+  CHECK(v[0] == Approx(0.001f * 0.25f).epsilon(1e-4));  // 1 - 0.999f is not exactly 0.001
+  // Step 2 with g = 0.5 again: m = 0.9*0.05 + 0.05 = 0.095, v = 0.999*0.00025 + 0.00025,
+  // m_hat = 0.095 / 0.19 = 0.5, v_hat = v / (1 - 0.999^2) = 0.25.
+  adam_update(AdamConfig{}, 0.01f, 2, grad, param, m, v, 3);
+  CHECK(m[0] == Approx(0.095f));
+  CHECK(param[0] == Approx(1.0f - 2 * 0.01f * 0.5f / 0.5f).epsilon(1e-5));
+}
+
+TEST_CASE("overfitting one batch of 64 real garments drives the loss far down", "[vae][train][data]") {
+  const Dataset& data = test::dataset();
+  std::vector<int> ids(64);
+  std::iota(ids.begin(), ids.end(), 0);
+  const Eigen::MatrixXf x = binarize_fixed(images_to_matrix(data.train_images, ids), 5);
+  VaeConfig config;
+  config.hidden = {128, 64};
+  config.latent = 8;
+  TrainConfig train;
+  train.batch = 64;
+  train.lr = 2e-3f;
+  train.binarize = false;  // the same binary batch every step
+  train.epochs = 400;
+  TrainState state;
+  REQUIRE(init_train_state(config, train, &state).ok());
+  const double before = evaluate_elbo(state.weights, config, x, 1).neg_elbo;
+  for (int i = 0; i < 400; ++i) train_epoch(x, &state, nullptr);
+  const double after = evaluate_elbo(state.weights, config, x, 1).neg_elbo;
+  INFO("before " << before << " after " << after);
+  CHECK(before > 500);
+  CHECK(after < 0.4 * before);
+}
+
+TEST_CASE("a short run on a few thousand real garments lowers the test loss", "[vae][train][data]") {
+  const Dataset& data = test::dataset();
+  std::vector<int> train_ids(3000), test_ids(500);
+  std::iota(train_ids.begin(), train_ids.end(), 0);
+  std::iota(test_ids.begin(), test_ids.end(), 0);
+  const Eigen::MatrixXf train_x = images_to_matrix(data.train_images, train_ids);
+  const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, test_ids);
+  VaeConfig config;
+  config.hidden = {128, 64};
+  TrainConfig train;
+  train.epochs = 3;
+  TrainState state;
+  REQUIRE(init_train_state(config, train, &state).ok());
+  const double before = evaluate_elbo(state.weights, config, test_x, 9).neg_elbo;
+  for (int e = 0; e < 3; ++e) train_epoch(train_x, &state, nullptr);
+  const double after = evaluate_elbo(state.weights, config, test_x, 9).neg_elbo;
+  INFO("test negative ELBO before " << before << " after " << after);
+  CHECK(after < before - 300);
+  CHECK(after < 360);
+}
+
+TEST_CASE("training is deterministic for a seed", "[vae][train][data]") {
+  const Dataset& data = test::dataset();
+  std::vector<int> ids(512);
+  std::iota(ids.begin(), ids.end(), 0);
+  const Eigen::MatrixXf x = images_to_matrix(data.train_images, ids);
+  VaeConfig config;
+  config.hidden = {64};
+  config.latent = 4;
+  TrainConfig train;
+  train.batch = 64;
+  TrainState a, b;
+  REQUIRE(init_train_state(config, train, &a).ok());
+  REQUIRE(init_train_state(config, train, &b).ok());
+  train_epoch(x, &a, nullptr);
+  train_epoch(x, &b, nullptr);
+  CHECK(a.weights.dec.back().W == b.weights.dec.back().W);
+  CHECK(a.weights.enc[0].W == b.weights.enc[0].W);
+}
+
+}  // namespace lw

@@ -69,13 +69,23 @@ Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
 }
 
 Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
-                        const std::string& metadata_json, std::vector<uint8_t>* out) {
+                        const std::string& metadata_json, std::vector<uint8_t>* out,
+                        const std::vector<float>* kl_per_dim) {
   BlobWriter writer(BlobKind::kModelWeights, architecture_of(config), parts);
   if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
   for (const ParamRef<const float>& p : params.params()) {
     if (wanted(p.name, parts)) LW_RETURN_IF_ERROR(add_param(&writer, p.name, p, storage));
   }
+  if (kl_per_dim != nullptr) {
+    LW_RETURN_IF_ERROR(writer.add_f32("stats.kl_per_dim", {static_cast<uint32_t>(config.latent)}, kl_per_dim->data(),
+                                      kl_per_dim->size()));
+  }
   return writer.finish(out);
+}
+
+Status read_kl_per_dim(const BlobReader& blob, std::vector<float>* kl) {
+  kl->assign(blob.arch().latent, 0.0f);
+  return blob.read_f32("stats.kl_per_dim", {blob.arch().latent}, kl->data(), kl->size());
 }
 
 Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts) {

@@ -15,9 +15,14 @@ namespace lw {
 Architecture architecture_of(const VaeConfig& config);
 Status config_from_architecture(const Architecture& arch, VaeConfig* config);
 
-// Writes the selected parts (kPartEncoder | kPartDecoder) of the weights.
+// Writes the selected parts (kPartEncoder | kPartDecoder) of the weights and,
+// if given, each latent dimension's mean KL ("stats.kl_per_dim", [latent]).
 Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
-                        const std::string& metadata_json, std::vector<uint8_t>* out);
+                        const std::string& metadata_json, std::vector<uint8_t>* out,
+                        const std::vector<float>* kl_per_dim = nullptr);
+
+// Reads "stats.kl_per_dim" ([latent] floats) from a model blob.
+Status read_kl_per_dim(const BlobReader& blob, std::vector<float>* kl);
 
 // Reads a model weights blob or a training checkpoint's weights. Parts absent
 // from the blob are left unallocated (zero-size); *parts says which are there.

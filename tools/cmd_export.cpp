@@ -1,0 +1,158 @@
+// wardrobe export / index: the blobs the web page loads.
+//   export: decoder.lwb (with per-dimension KL activity) and encoder.lwb
+//   index:  index.lwb (all 70,000 garments' q(z|x)), garments/ pixel pages
+// Both refresh manifest.json in the output directory.
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "model/f16.h"
+#include "model/index_io.h"
+#include "model/native/dataset.h"
+#include "model/native/file_io.h"
+#include "model/train.h"
+#include "model/vae_io.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/json.h"
+#include "tools/manifest.h"
+#include "tools/model_file.h"
+#include "tools/pixel_pages.h"
+
+namespace lw {
+namespace {
+
+Status parse_dtype(const std::string& text, DType* out) {
+  if (text == "f16") {
+    *out = DType::kF16;
+  } else if (text == "f32") {
+    *out = DType::kF32;
+  } else {
+    return Status::Error("--dtype must be f16 or f32, got '" + text + "'");
+  }
+  return Status::Ok();
+}
+
+Status write_blob_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  LW_RETURN_IF_ERROR(write_file_atomic(path, bytes.data(), bytes.size()));
+  std::printf("  %-28s %9zu bytes  sha256 %s\n", path.c_str(), bytes.size(),
+              sha256_hex(bytes.data(), bytes.size()).substr(0, 16).c_str());
+  return Status::Ok();
+}
+
+// Mean over images of each dimension's KL(q(z_i|x) || N(0,1)), nats.
+std::vector<float> kl_per_dimension(const Eigen::MatrixXf& mu, const Eigen::MatrixXf& sigma) {
+  std::vector<float> kl(static_cast<size_t>(mu.rows()), 0.0f);
+  for (Eigen::Index k = 0; k < mu.rows(); ++k) {
+    double sum = 0;
+    for (Eigen::Index i = 0; i < mu.cols(); ++i) {
+      const double m = mu(k, i), s = sigma(k, i);
+      sum += 0.5 * (m * m + s * s - 1.0) - std::log(s);
+    }
+    kl[static_cast<size_t>(k)] = static_cast<float>(sum / std::max<Eigen::Index>(1, mu.cols()));
+  }
+  return kl;
+}
+
+std::vector<int> all_ids(int n) {
+  std::vector<int> ids(static_cast<size_t>(n));
+  std::iota(ids.begin(), ids.end(), 0);
+  return ids;
+}
+
+}  // namespace
+
+Status cmd_export(int argc, char** argv) {
+  Args args;
+  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data"}, {}));
+  LW_RETURN_IF_ERROR(args.require("model"));
+  LW_RETURN_IF_ERROR(args.require("out-dir"));
+  DType dtype;
+  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
+  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+  VaeConfig config;
+  VaeParams params;
+  LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
+  Dataset data;
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  Eigen::MatrixXf mu, sigma;
+  encode_all(params, config, images_to_matrix(data.test_images, all_ids(data.test_images.count)), &mu, &sigma);
+  const std::vector<float> kl = kl_per_dimension(mu, sigma);
+
+  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
+                           json_escape(config.describe()) + "}";
+  // The decoder blob also carries each dimension's mean KL on the test set,
+  // which the page uses to order and fold the sliders.
+  std::vector<uint8_t> decoder;
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder, &kl));
+  std::vector<uint8_t> encoder;
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder));
+  std::printf("exported %s (%s, %s):\n", model_path.c_str(), config.describe().c_str(), dtype_name(dtype).c_str());
+  LW_RETURN_IF_ERROR(write_blob_file(dir + "/decoder.lwb", decoder));
+  LW_RETURN_IF_ERROR(write_blob_file(dir + "/encoder.lwb", encoder));
+  return write_manifest(dir);
+}
+
+Status cmd_index(int argc, char** argv) {
+  Args args;
+  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data"}, {"no-pixels"}));
+  LW_RETURN_IF_ERROR(args.require("model"));
+  LW_RETURN_IF_ERROR(args.require("out-dir"));
+  DType dtype;
+  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
+  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+  VaeConfig config;
+  VaeParams params;
+  LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
+  Dataset data;
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+
+  // All 70,000 garments in source order: training file, then test file.
+  const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
+  Eigen::MatrixXf mu(config.latent, n), sigma(config.latent, n);
+  {
+    Eigen::MatrixXf m, s;
+    encode_all(params, config, images_to_matrix(data.train_images, all_ids(n_train)), &m, &s);
+    mu.leftCols(n_train) = m;
+    sigma.leftCols(n_train) = s;
+    encode_all(params, config, images_to_matrix(data.test_images, all_ids(n_test)), &m, &s);
+    mu.rightCols(n_test) = m;
+    sigma.rightCols(n_test) = s;
+  }
+  std::vector<uint8_t> labels(static_cast<size_t>(n)), splits(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    labels[static_cast<size_t>(i)] = i < n_train ? data.train_labels[static_cast<size_t>(i)]
+                                                 : data.test_labels[static_cast<size_t>(i - n_train)];
+    splits[static_cast<size_t>(i)] = i < n_train ? 0 : 1;
+  }
+  if (dtype == DType::kF16) {
+    // Round what the blob will store (mu and 1/(2 sigma^2)) through f16 first,
+    // so the stored log-normalisers agree with the stored weights.
+    for (Eigen::Index i = 0; i < mu.size(); ++i) {
+      mu.data()[i] = f16_to_f32(f32_to_f16(mu.data()[i]));
+      const float s = sigma.data()[i];
+      const float inv2var = f16_to_f32(f32_to_f16(0.5f / (s * s)));
+      sigma.data()[i] = std::sqrt(0.5f / inv2var);
+    }
+  }
+  LatentIndex index;
+  // mu and sigma are [d x n] column-major == row-major [n x d].
+  LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
+  IndexExtras extras;
+  compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
+  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"items\":" + std::to_string(n) +
+                           ",\"train_items\":" + std::to_string(n_train) + "}";
+  std::vector<uint8_t> bytes;
+  LW_RETURN_IF_ERROR(write_index_blob(index, architecture_of(config), extras, dtype, meta, &bytes));
+  std::printf("indexed %d garments (%d train, %d test), %d dims, %s:\n", n, n_train, n_test, config.latent,
+              dtype_name(dtype).c_str());
+  LW_RETURN_IF_ERROR(write_blob_file(dir + "/index.lwb", bytes));
+  if (!args.has("no-pixels")) {
+    LW_RETURN_IF_ERROR(write_pixel_pages(data, dir));
+    std::printf("  %s/%s/ %d pages of %d garments\n", dir.c_str(), kPixelPagesDir,
+                (n + kPixelPageSize - 1) / kPixelPageSize, kPixelPageSize);
+  }
+  return write_manifest(dir);
+}
+
+}  // namespace lw

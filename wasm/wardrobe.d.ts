@@ -1,0 +1,142 @@
+// latent-wardrobe WebAssembly runtime: the JS API of wasm/wardrobe.js.
+//
+// Usage (browser page, Web Worker, or Node):
+//
+//   import { loadWardrobe, simdSupported } from '/wasm/wardrobe.js';
+//   const wr = await loadWardrobe();            // picks SIMD or scalar build
+//   const model = wr.Model.fromBytes(new Uint8Array(await (await fetch('decoder.lwb')).arrayBuffer()));
+//   const pixels = model.decode(z);             // Uint8ClampedArray(784)
+//   const index = wr.Index.fromBytes(indexBytes);
+//   const { ids, scores } = index.search(z, 10, 'likelihood', { split: 'test', label: -1 });
+//   model.delete(); index.delete();             // free the C++ memory
+//
+// Errors: every method that can fail throws a plain `Error` whose message is
+// the C++ parser's / validator's message (e.g. "blob truncated: ...",
+// "z has 15 values, the model's latent size is 16"). Nothing aborts: the
+// module stays usable after an error.
+//
+// Memory: Model and Index objects hold C++ memory inside the wasm heap that
+// the JS garbage collector does NOT free. Call delete() when done (once;
+// any method called after delete() throws). Returned typed arrays are fresh
+// JS copies (never views of the wasm heap), so they stay valid forever and
+// may be transferred to another thread.
+
+/** Latent vector(s): a Float32Array (or any array-like of numbers). */
+export type LatentInput = Float32Array | ArrayLike<number>;
+
+export type Metric = 'likelihood' | 'euclidean';
+
+export interface SearchFilter {
+  /** Which items to consider. Default 'all'. */
+  split?: 'all' | 'train' | 'test';
+  /** Only items of this class 0..9; -1 (default) for every class. */
+  label?: number;
+}
+
+export interface SearchResult {
+  /** Item ids (index positions; 0..59,999 train, 60,000..69,999 test), best first. */
+  ids: Int32Array;
+  /** Per hit: log q(z|x) in nats (likelihood, descending) or Euclidean distance (ascending). */
+  scores: Float32Array;
+}
+
+export interface Pca {
+  /** [d] mean of all items' mu. */
+  mean: Float32Array;
+  /** [2 * d] row-major: the two unit principal axes (component c, dim k at c * d + k). */
+  components: Float32Array;
+  /** [2] variance of mu along each axis. */
+  variance: Float32Array;
+}
+
+/** A loaded decoder (and optionally encoder) model. */
+export interface Model {
+  /** Latent dimensions d (16 for the default model). */
+  readonly latentSize: number;
+  /** Pixels per image (784 = 28 x 28). */
+  readonly imageSize: number;
+  /**
+   * Per latent dimension, the mean KL(q(z_k|x) || N(0,1)) over the data in
+   * nats ("stats.kl_per_dim" in the blob): near 0 means an inactive
+   * dimension. Float32Array(d); all zeros if the blob does not carry it.
+   */
+  klActivity(): Float32Array;
+  /** One image from z (length d): greyscale pixels 0..255, row-major 28 x 28. */
+  decode(z: LatentInput): Uint8ClampedArray;
+  /** Same image as RGBA (g, g, g, 255), 4 * 784 bytes, ready for `new ImageData(arr, 28, 28)`. */
+  decodeRGBA(z: LatentInput): Uint8ClampedArray;
+  /** Pixel probabilities sigmoid(logits) in [0, 1], Float32Array(784). */
+  decodeProbabilities(z: LatentInput): Float32Array;
+  /** n images from Z (n * d floats, sample-major): Uint8ClampedArray(n * 784). */
+  decodeBatch(Z: LatentInput, n: number): Uint8ClampedArray;
+  /** Same as decodeBatch, RGBA: Uint8ClampedArray(n * 3136). */
+  decodeBatchRGBA(Z: LatentInput, n: number): Uint8ClampedArray;
+  /** Frees the C++ memory. The object is unusable afterwards. */
+  delete(): void;
+}
+
+/** A loaded latent index (every garment's posterior), for search and the latent map. */
+export interface Index {
+  /** Number of items. */
+  readonly size: number;
+  /** Latent dimensions d. */
+  readonly latentSize: number;
+  /**
+   * Top-k items for z. k must be 1..(number of items passing the filter).
+   * metric defaults to 'likelihood'; filter to { split: 'all', label: -1 }.
+   */
+  search(z: LatentInput, k: number, metric?: Metric, filter?: SearchFilter): SearchResult;
+  /** Posterior mean of item id, Float32Array(d). Throws for an id out of range. */
+  mu(id: number): Float32Array;
+  /** Posterior standard deviation of item id, Float32Array(d). */
+  sigma(id: number): Float32Array;
+  /** Class 0..9 of item id. */
+  label(id: number): number;
+  /** Which split item id is in. */
+  split(id: number): 'train' | 'test';
+  /** The 2-D PCA of all items' mu stored in the blob. */
+  pca(): Pca;
+  /** [10 * d] row-major: mean mu of each class c at c * d .. c * d + d - 1. */
+  classMeans(): Float32Array;
+  /** Every item's 2-D PCA coordinates: [2 * size], item i at (2i, 2i + 1). */
+  project(): Float32Array;
+  /** Frees the C++ memory. The object is unusable afterwards. */
+  delete(): void;
+}
+
+export interface ModelStatic {
+  /** Parses a model-weights blob (decoder part required). Throws Error with the parser's message. */
+  fromBytes(bytes: Uint8Array): Model;
+}
+
+export interface IndexStatic {
+  /** Parses a latent-index blob. Throws Error with the parser's message. */
+  fromBytes(bytes: Uint8Array): Index;
+}
+
+export interface Wardrobe {
+  /** Whether the SIMD build was loaded (false: the scalar fallback). */
+  readonly simd: boolean;
+  readonly Model: ModelStatic;
+  readonly Index: IndexStatic;
+  /** Current size of the wasm linear memory in bytes (grows, never shrinks). */
+  heapBytes(): number;
+}
+
+export interface LoadOptions {
+  /** Force the SIMD (true) or scalar (false) build; default: simdSupported(). */
+  simd?: boolean;
+  /** The .wasm bytes, if already loaded (required in Node, where fetch of a file path fails). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /**
+   * Maps a file name ('wardrobe_simd.wasm' / 'wardrobe_scalar.wasm') to its URL.
+   * Default: next to wardrobe.js (new URL(name, import.meta.url)).
+   */
+  locateFile?: (name: string) => string;
+}
+
+/** True if this engine validates a module using WebAssembly SIMD (v128). */
+export function simdSupported(): boolean;
+
+/** Loads the wasm module (SIMD or scalar build) and returns the API. */
+export function loadWardrobe(options?: LoadOptions): Promise<Wardrobe>;

@@ -1,0 +1,118 @@
+// Model weight blobs and training checkpoints: round trips, f16 tolerance,
+// and that a loaded decoder reproduces the original's output.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "model/train.h"
+#include "model/vae_io.h"
+
+namespace lw {
+namespace {
+
+VaeConfig small_config() {
+  VaeConfig c;
+  c.hidden = {24, 12};
+  c.latent = 5;
+  return c;
+}
+
+Eigen::MatrixXf decode_probabilities(const VaeParams& p, const VaeConfig& c, const Eigen::MatrixXf& z) {
+  VaeScratch s;
+  s.resize(c, static_cast<int>(z.cols()));
+  s.z = z;
+  decode(p, &s);
+  return (1.0f / (1.0f + (-s.logits.array()).exp())).matrix();
+}
+
+}  // namespace
+
+TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_io]") {
+  const VaeConfig config = small_config();
+  VaeParams params;
+  init_params(config, 3, &params);
+  Rng rng(4);
+  Eigen::MatrixXf z(config.latent, 50);
+  for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = static_cast<float>(rng.normal());
+  const Eigen::MatrixXf expected = decode_probabilities(params, config, z);
+
+  std::vector<uint8_t> f32, f16;
+  const std::vector<float> kl = {0.1f, 2.0f, 0.0f, 3.5f, 1.0f};
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, &kl).ok());
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF16, "{}", &f16).ok());
+  CHECK(f16.size() < f32.size() * 0.6);
+
+  VaeConfig c32, c16;
+  VaeParams p32, p16;
+  uint32_t parts = 0;
+  REQUIRE(read_model_blob(f32.data(), f32.size(), &c32, &p32, &parts).ok());
+  CHECK(parts == kPartDecoder);
+  CHECK(p32.enc.empty());
+  CHECK(c32.describe() == config.describe());
+  CHECK(decode_probabilities(p32, c32, z) == expected);  // bit-exact
+  REQUIRE(read_model_blob(f16.data(), f16.size(), &c16, &p16, nullptr).ok());
+  const float max_diff = (decode_probabilities(p16, c16, z) - expected).cwiseAbs().maxCoeff();
+  INFO("max abs pixel difference f16 vs f32: " << max_diff);
+  CHECK(max_diff < 2e-3f);
+
+  BlobReader reader;
+  REQUIRE(BlobReader::parse(f32.data(), f32.size(), &reader).ok());
+  std::vector<float> kl_read;
+  REQUIRE(read_kl_per_dim(reader, &kl_read).ok());
+  CHECK(kl_read == kl);
+}
+
+TEST_CASE("model blob errors name the problem", "[vae_io]") {
+  const VaeConfig config = small_config();
+  VaeParams params;
+  init_params(config, 3, &params);
+  std::vector<uint8_t> bytes;
+  REQUIRE(write_model_blob(config, params, kPartDecoder | kPartEncoder, DType::kF32, "", &bytes).ok());
+  VaeConfig c;
+  VaeParams p;
+  for (size_t cut : {size_t(0), size_t(10), bytes.size() / 2, bytes.size() - 1}) {
+    CHECK_FALSE(read_model_blob(bytes.data(), cut, &c, &p, nullptr).ok());
+  }
+  // A NaN weight is rejected with the tensor's name.
+  params.dec[1].W(2, 3) = NAN;
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "", &bytes).ok());
+  const Status s = read_model_blob(bytes.data(), bytes.size(), &c, &p, nullptr);
+  INFO(s.message());
+  CHECK(s.message().find("dec.1.weight") != std::string::npos);
+}
+
+TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters", "[vae_io]") {
+  TrainConfig train;
+  train.epochs = 7;
+  train.batch = 32;
+  train.schedule = LrSchedule::kCosine;
+  train.kl_warmup_epochs = 2;
+  train.seed = 99;
+  TrainState state;
+  REQUIRE(init_train_state(small_config(), train, &state).ok());
+  state.adam.step = 1234;
+  state.adam.m.dec[0].W.setConstant(0.25f);
+  state.epochs_done = 3;
+  state.best_epoch = 2;
+  state.best_val = 250.5;
+  state.rng.next_u64();
+  std::vector<uint8_t> bytes;
+  REQUIRE(write_checkpoint(state, "{\"epoch\":3}", &bytes).ok());
+  TrainState loaded;
+  REQUIRE(read_checkpoint(bytes.data(), bytes.size(), &loaded).ok());
+  CHECK(loaded.weights.enc[0].W == state.weights.enc[0].W);
+  CHECK(loaded.adam.m.dec[0].W == state.adam.m.dec[0].W);
+  CHECK(loaded.adam.step == 1234);
+  CHECK(loaded.rng.state() == state.rng.state());
+  CHECK(loaded.epochs_done == 3);
+  CHECK(loaded.best_epoch == 2);
+  CHECK(loaded.best_val == Approx(250.5));
+  CHECK(loaded.train.schedule == LrSchedule::kCosine);
+  CHECK(loaded.train.kl_warmup_epochs == 2);
+  CHECK(loaded.train.seed == 99);
+  // A model blob is not a checkpoint.
+  std::vector<uint8_t> model;
+  REQUIRE(write_model_blob(state.config, state.weights, kPartDecoder | kPartEncoder, DType::kF32, "", &model).ok());
+  CHECK(read_checkpoint(model.data(), model.size(), &loaded).message().find("checkpoint") != std::string::npos);
+}
+
+}  // namespace lw

@@ -71,6 +71,11 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
 EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
                          uint64_t seed);
 
+// Fixed seeds of `wardrobe eval` (and the default-model test): every eval of
+// a model sees the same binarised test set and the same noise.
+constexpr uint64_t kEvalBinarizeSeed = 20260101;
+constexpr uint64_t kEvalNoiseSeed = 777;
+
 // Binarises data ([784 x n] in [0,1]) with a fixed seed: x ~ Bernoulli(p).
 Eigen::MatrixXf binarize_fixed(const Eigen::MatrixXf& data, uint64_t seed);
 

@@ -12,10 +12,6 @@
 
 namespace lw {
 
-// Fixed seeds: every eval of a model sees the same binarised test set and noise.
-constexpr uint64_t kEvalBinarizeSeed = 20260101;
-constexpr uint64_t kEvalNoiseSeed = 777;
-
 Status cmd_eval(int argc, char** argv) {
   Args args;
   LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "data", "iwae", "limit"}, {"json"}));

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Builds the web page as a deployable static folder, build/web/:
+#   build/web/            the page (copied from web/)
+#   build/web/wasm/       the WebAssembly module (wardrobe.js, wardrobe_{simd,scalar}.{js,wasm}) and
+#                         files.json (their sizes and SHA-256, so the page can cache them by hash)
+#   build/web/data/       manifest.json, decoder.lwb, encoder.lwb, index.lwb, garments/ pixel pages,
+#                         exported and indexed from the default model
+#
+#   scripts/build-web.sh           build build/web/
+#   scripts/build-web.sh --dist    also copy it to dist/ (what `npm run build` does)
+#
+# Rebuilds only what changed: the native tool and the wasm module through their own builds; the
+# data only when the model or the tool is newer than the last export (or the model path changed);
+# page and wasm files only when their source is newer.
+#
+# Environment: LW_MODEL (default model/default/vae.lwb), LW_JOBS (default 2), FASHION_MNIST_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dist=0
+for arg in "$@"; do
+  case $arg in
+    --dist) dist=1 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-web: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+jobs=${LW_JOBS:-2}
+model=${LW_MODEL:-model/default/vae.lwb}
+out=build/web
+
+bash scripts/setup.sh
+FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
+export FASHION_MNIST_DIR
+
+echo "== build-web: native tool"
+cmake --preset native >/dev/null
+cmake --build --preset native -j"$jobs" --target wardrobe
+tool=build/native/tools/wardrobe
+
+if [[ -f scripts/build-wasm.sh ]]; then
+  echo "== build-web: wasm module"
+  bash scripts/build-wasm.sh
+fi
+
+mkdir -p "$out"
+
+# ---- data: export + index, only when the model or the tool changed
+if [[ ! -f $model ]]; then
+  echo "build-web: error: model $model not found (train one, or set LW_MODEL to a .lwb file)" >&2
+  exit 1
+fi
+data=$out/data
+stamp=$data/.built-from
+model_abs=$(realpath "$model")
+if [[ -f $stamp && -f $data/manifest.json && ! $model -nt $stamp && ! $tool -nt $stamp &&
+      "$(cat "$stamp")" == "$model_abs" ]]; then
+  echo "== build-web: data up to date ($data)"
+else
+  echo "== build-web: exporting and indexing $model into $data"
+  tmp=$out/.data.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  "$tool" export --model "$model" --out-dir "$tmp"
+  "$tool" index --model "$model" --out-dir "$tmp"
+  echo "$model_abs" >"$tmp/.built-from"
+  rm -rf "$data"
+  mv "$tmp" "$data"
+fi
+
+# ---- copies a file when the destination is missing or older (keeps mtimes, so this is make-like)
+copy_if_newer() {
+  local src=$1 dst=$2
+  if [[ ! -f $dst || $src -nt $dst ]]; then
+    mkdir -p "$(dirname "$dst")"
+    cp -p "$src" "$dst"
+    echo "  $dst"
+  fi
+}
+
+# ---- the page: web/ -> build/web/, removing files that no longer exist in web/
+echo "== build-web: page files"
+while IFS= read -r -d '' f; do
+  copy_if_newer "web/$f" "$out/$f"
+done < <(cd web && find . -type f ! -name '.*' -printf '%P\0')
+while IFS= read -r -d '' f; do
+  [[ -f web/$f ]] || { rm -f "$out/$f"; echo "  removed $out/$f"; }
+done < <(cd "$out" && find . -type f ! -path './data/*' ! -path './wasm/*' ! -name '.*' -printf '%P\0')
+
+# ---- the wasm module: wasm/README.md says where the builds put it
+echo "== build-web: wasm files"
+find_wasm_file() {
+  local name=$1 dir
+  for dir in "${LW_WASM_DIR:-}" build/wasm-dist build/wasm/wasm build/wasm-scalar/wasm build/wasm build/wasm-scalar wasm; do
+    [[ -n $dir && -f $dir/$name ]] && { echo "$dir/$name"; return 0; }
+  done
+  return 1
+}
+missing=()
+for name in wardrobe.js wardrobe_simd.js wardrobe_simd.wasm wardrobe_scalar.js wardrobe_scalar.wasm; do
+  if src=$(find_wasm_file "$name"); then
+    copy_if_newer "$src" "$out/wasm/$name"
+  else
+    missing+=("$name")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "build-web: warning: wasm files not found: ${missing[*]} (the page needs them; run scripts/build-wasm.sh)" >&2
+fi
+# Sizes and hashes of the .wasm files, so the page caches them by content (rewritten when one changed).
+files_json=$out/wasm/files.json
+if compgen -G "$out/wasm/*.wasm" >/dev/null; then
+  stale=0
+  [[ -f $files_json ]] || stale=1
+  for w in "$out"/wasm/*.wasm; do [[ $w -nt $files_json ]] && stale=1; done
+  if ((stale)); then
+    {
+      echo "{"
+      first=1
+      for w in "$out"/wasm/*.wasm; do
+        ((first)) || echo ","
+        first=0
+        printf '  "%s": {"bytes": %d, "sha256": "%s"}' "$(basename "$w")" "$(stat -c %s "$w")" "$(sha256sum "$w" | cut -d' ' -f1)"
+      done
+      echo
+      echo "}"
+    } >"$files_json.tmp"
+    mv "$files_json.tmp" "$files_json"
+    echo "  $files_json"
+  fi
+fi
+
+if ((dist)); then
+  echo "== build-web: copying $out to dist/"
+  rm -rf dist
+  cp -a "$out" dist
+  rm -f dist/data/.built-from
+fi
+echo "build-web: done: $out$( ((dist)) && echo ' and dist/')"

@@ -1,0 +1,314 @@
+// The page in real Chromium: first garment, sliders, search, timeline, URL state, map, exports.
+// Run: bash scripts/build-web.sh && node --test --test-concurrency=1 tests/browser/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer } from './server.mjs';
+import { launch, openPage, waitForIndex, canvasPixels, screenshot, artifactsDir } from './browser.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const distinct = (px) => new Set(px.filter((_, i) => i % 4 === 0)).size;
+const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+async function setFromGarment(page, id) {
+  await page.fill('#garment-id', String(id));
+  await page.click('#set-from-garment');
+  await page.waitForFunction(
+    (id) => {
+      const el = document.querySelector('#rankings .ranking[data-metric="likelihood"] .result');
+      return el && !el.hidden && el.dataset.id === String(id);
+    },
+    id,
+    { timeout: 15000 },
+  );
+}
+
+async function waitForPixelsToChange(page, selector, before) {
+  await page.waitForFunction(
+    ([sel, prev]) => {
+      const c = document.querySelector(sel);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i++) if (d[i] !== prev[i]) return true;
+      return false;
+    },
+    [selector, before],
+    { timeout: 10000 },
+  );
+}
+
+test('the page loads and draws a decoded garment', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  const px = await canvasPixels(page, '#preview');
+  assert.equal(px.length, 28 * 28 * 4);
+  assert.ok(distinct(px) > 10, `the preview should show a garment, found ${distinct(px)} distinct values`);
+  // Sliders: one per latent dimension, ordered by KL activity.
+  const n = await page.locator('#panel-explore input[type="range"][data-dim]').count();
+  assert.equal(n, await page.evaluate(() => window.__lw.latentSize));
+  const kls = await page.evaluate(() => [...document.querySelectorAll('#sliders input[data-dim]')].map((i) => window.__lw.kl[Number(i.dataset.dim)]));
+  for (let i = 1; i < kls.length; i++) assert.ok(kls[i - 1] >= kls[i], 'sliders are ordered by KL activity');
+  await waitForIndex(page);
+  await page.waitForTimeout(300);
+  await screenshot(page.locator('#panel-explore'), 'panel-explore.png');
+  await screenshot(page, 'page-desktop.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('moving a slider (keyboard) changes the pixels and z', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  const beforePx = await canvasPixels(page, '#preview');
+  const slider = page.locator('#sliders input[data-dim]').first();
+  const dim = Number(await slider.getAttribute('data-dim'));
+  await slider.focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('PageUp');
+  await waitForPixelsToChange(page, '#preview', beforePx);
+  const z = await page.evaluate(() => Array.from(window.__lw.z));
+  assert.ok(Math.abs(z[dim] - 3) < 1e-6, `z[${dim}] should be 3, is ${z[dim]}`);
+  // A mouse drag on another slider also decodes live.
+  const second = page.locator('#sliders input[data-dim]').nth(1);
+  const box = await second.boundingBox();
+  const mid = await canvasPixels(page, '#preview');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await waitForPixelsToChange(page, '#preview', mid);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('set from garment N, then search: N is the top result by likelihood', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  for (const id of [12345, 65432, 0]) {
+    await setFromGarment(page, id);
+    const top = await page.locator('#rankings .ranking[data-metric="likelihood"] .result').first().getAttribute('data-id');
+    assert.equal(top, String(id));
+  }
+  // z is the garment's mu, as stored in the index.
+  const { z, mu } = await page.evaluate(async () => ({ z: Array.from(window.__lw.z), mu: Array.from((await window.__lw.client.call('garment', { id: 0 })).mu) }));
+  assert.deepEqual(z, mu);
+  // The comparison view shows the Euclidean ranking beside it.
+  await page.check('#compare');
+  await page.waitForFunction(() => {
+    const el = document.querySelector('#rankings .ranking[data-metric="euclidean"] .result');
+    return el && !el.hidden && el.dataset.id;
+  });
+  const eTop = await page.locator('#rankings .ranking[data-metric="euclidean"] .result').first().getAttribute('data-id');
+  assert.equal(eTop, '0', 'at z = mu, the garment is also the nearest by Euclidean distance');
+  await page.waitForTimeout(300);
+  await screenshot(page.locator('#panel-search'), 'panel-search.png');
+  // Filters: only test-split Sneakers.
+  await page.selectOption('#split', 'test');
+  await page.selectOption('#class-filter', '7');
+  await page.waitForFunction(() => [...document.querySelectorAll('#rankings .result:not([hidden])')].every((el) => Number(el.dataset.id) >= 60000));
+  const labels = await page.evaluate(() => [...document.querySelectorAll('#rankings .result:not([hidden])')].map((el) => window.__lw.index.labels[Number(el.dataset.id)]));
+  assert.ok(labels.length > 0 && labels.every((l) => l === 7), `filtered results are all Sneakers: ${labels}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a timeline between two garments renders frames whose ends are the decoded endpoints', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  // Start from an empty timeline.
+  await page.waitForSelector('#keyframes .keyframe');
+  while ((await page.locator('#keyframes .keyframe').count()) > 0) {
+    await page.locator('#keyframes .keyframe').first().getByRole('button', { name: /Remove keyframe/ }).click();
+  }
+  const endpoints = [1234, 60123];
+  for (const id of endpoints) {
+    await setFromGarment(page, id);
+    await page.locator('#rankings .ranking[data-metric="likelihood"] .result').first().locator('.add').click();
+  }
+  const ids = await page.locator('#keyframes .keyframe').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+  assert.deepEqual(ids, endpoints);
+  await page.waitForFunction(() => document.querySelectorAll('#filmstrip .frame').length === 9);
+  const frames = await page.locator('#filmstrip .frame canvas').count();
+  assert.equal(frames, 9);
+  const first = await canvasPixels(page, '#filmstrip .frame:first-child canvas');
+  const last = await canvasPixels(page, '#filmstrip .frame:last-child canvas');
+  assert.ok(!same(first, last));
+  // The decoded endpoints: the sliders at each garment's mu.
+  await setFromGarment(page, endpoints[0]);
+  assert.ok(same(first, await canvasPixels(page, '#preview')), 'first frame = decoded first garment');
+  const pre = await canvasPixels(page, '#preview');
+  await setFromGarment(page, endpoints[1]);
+  await waitForPixelsToChange(page, '#preview', pre);
+  assert.ok(same(last, await canvasPixels(page, '#preview')), 'last frame = decoded last garment');
+  // Frames in between differ from both ends.
+  const mid = await canvasPixels(page, '#filmstrip .frame:nth-child(5) canvas');
+  assert.ok(!same(mid, first) && !same(mid, last));
+  // Reorder with the keyboard-operable buttons, then the scrubber.
+  await page.locator('#keyframes .keyframe').nth(1).getByRole('button', { name: /earlier/ }).click();
+  await page.waitForFunction((ids) => [...document.querySelectorAll('#keyframes .keyframe')].map((e) => Number(e.dataset.id)).join() === ids.join(), [...endpoints].reverse());
+  await page.waitForFunction((prev) => {
+    const c = document.querySelector('#filmstrip .frame:first-child canvas');
+    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+    return d.some((v, i) => v !== prev[i]);
+  }, first);
+  assert.ok(same(last, await canvasPixels(page, '#filmstrip .frame:first-child canvas')), 'after reordering, the first frame is the other garment');
+  await page.locator('#scrubber').focus();
+  await page.keyboard.press('End');
+  assert.equal(await page.textContent('#frame-label'), '9 / 9');
+  await page.check('#nearest');
+  await page.waitForFunction(() => document.querySelectorAll('#filmstrip .frame .nn').length === 9);
+  await page.waitForTimeout(300);
+  await screenshot(page.locator('#panel-timeline'), 'panel-timeline.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the URL round-trip restores z, keyframes, metric and panel', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await setFromGarment(page, 4242);
+  await page.locator('#rankings .ranking[data-metric="likelihood"] .result').first().locator('.add').click();
+  await page.click('#add-current');
+  await page.selectOption('#metric', 'euclidean');
+  await page.click('.journey[data-panel="map"]');
+  await page.waitForTimeout(400); // the URL is written 150 ms after the last change
+  const url = page.url();
+  const z = await page.evaluate(() => Array.from(window.__lw.z));
+  const keys = await page.evaluate(() => window.__lw.timelineKeys());
+  await page.close();
+
+  const { page: p2, errors: e2 } = await openPage(browser.context, url);
+  await waitForIndex(p2);
+  const z2 = await p2.evaluate(() => Array.from(window.__lw.z));
+  z.forEach((v, k) => assert.ok(Math.abs(v - z2[k]) <= 5e-4, `z[${k}]: ${v} vs ${z2[k]}`));
+  const keys2 = await p2.evaluate(() => window.__lw.timelineKeys());
+  assert.equal(keys2.length, keys.length);
+  keys.forEach((k, i) => {
+    assert.equal(keys2[i].type, k.type);
+    if (k.type === 'garment') assert.equal(keys2[i].id, k.id);
+    else k.z.forEach((v, j) => assert.ok(Math.abs(v - keys2[i].z[j]) <= 5e-4));
+  });
+  assert.equal(await p2.inputValue('#metric'), 'euclidean');
+  assert.equal(await p2.getAttribute('.journey[data-panel="map"]', 'aria-current'), 'true');
+  // Slider positions show the restored z.
+  const sliderVals = await p2.evaluate(() => [...document.querySelectorAll('input[data-dim]')].map((i) => [Number(i.dataset.dim), Number(i.value)]));
+  for (const [k, v] of sliderVals) assert.ok(Math.abs(v - Math.max(-5, Math.min(5, z2[k]))) <= 0.006);
+  assert.deepEqual([...errors, ...e2], []);
+  await p2.close();
+});
+
+test('a malformed URL is ignored with a note, never a blank page', async () => {
+  const { page } = await openPage(browser.context, `${server.url}#z=1,2,banana&k=7;%zz;z:1&m=manhattan&p=explore`);
+  const note = await page.textContent('#notes');
+  assert.match(note, /not understood/);
+  assert.ok(distinct(await canvasPixels(page, '#preview')) > 10);
+  await page.close();
+});
+
+test('the latent map shows all garments and moves z within the PCA plane', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await setFromGarment(page, 777);
+  const z0 = await page.evaluate(() => Array.from(window.__lw.z));
+  const box = await page.locator('#map').boundingBox();
+  const pre = await canvasPixels(page, '#preview');
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.7);
+  await waitForPixelsToChange(page, '#preview', pre);
+  const { z1, pca } = await page.evaluate(() => {
+    const { pca } = window.__lw.index;
+    return { z1: Array.from(window.__lw.z), pca: { mean: Array.from(pca.mean), components: Array.from(pca.components) } };
+  });
+  // The off-plane residual is unchanged: (z1 - z0) lies in span(c1, c2).
+  const d = z0.length;
+  const delta = z1.map((v, k) => v - z0[k]);
+  const c1 = pca.components.slice(0, d), c2 = pca.components.slice(d);
+  const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
+  const a = dot(delta, c1), b = dot(delta, c2);
+  const residual = delta.map((v, k) => v - a * c1[k] - b * c2[k]);
+  assert.ok(Math.hypot(a, b) > 0.1, 'z moved in the plane');
+  assert.ok(Math.hypot(...residual) < 1e-4, `z moved only within the PCA plane (residual ${Math.hypot(...residual)})`);
+  // Keyboard: arrows move z too.
+  await page.locator('#map').focus();
+  const before = await page.evaluate(() => Array.from(window.__lw.z));
+  await page.keyboard.press('ArrowUp');
+  const afterKey = await page.evaluate(() => Array.from(window.__lw.z));
+  assert.notDeepEqual(afterKey, before);
+  await page.waitForTimeout(300);
+  await screenshot(page.locator('#panel-map'), 'panel-map.png');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the GIF export decodes (in Chromium) to the filmstrip frames; the PNG export is a PNG', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await page.waitForFunction(() => document.querySelectorAll('#filmstrip .frame').length >= 2);
+  const [gifDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-gif')]);
+  const gifPath = path.join(artifactsDir, 'timeline.gif');
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  await gifDownload.saveAs(gifPath);
+  const gif = fs.readFileSync(gifPath);
+  assert.equal(gif.subarray(0, 6).toString('latin1'), 'GIF89a');
+  // Chromium's own GIF decoder draws the first frame; compare with the filmstrip's first frame.
+  const match = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/gif;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const big = ctx.getImageData(0, 0, c.width, c.height).data;
+    const f = document.querySelector('#filmstrip .frame:first-child canvas');
+    const small = f.getContext('2d').getImageData(0, 0, 28, 28).data;
+    const scale = c.width / 28;
+    let bad = 0;
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const s = (Math.floor(y / scale) * 28 + Math.floor(x / scale)) * 4, b = (y * c.width + x) * 4;
+        for (let ch = 0; ch < 3; ch++) if (big[b + ch] !== small[s + ch]) bad++;
+      }
+    }
+    return { w: img.width, h: img.height, bad };
+  }, gif.toString('base64'));
+  assert.deepEqual(match, { w: 112, h: 112, bad: 0 });
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const pngPath = path.join(artifactsDir, 'filmstrip.png');
+  await pngDownload.saveAs(pngPath);
+  assert.deepEqual([...fs.readFileSync(pngPath).subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('phone-sized viewport: one panel at a time, chosen by the journey buttons', async () => {
+  const phone = await launch({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  try {
+    const { page, errors } = await openPage(phone.context, server.url);
+    await waitForIndex(page);
+    assert.ok(await page.locator('#panel-explore').isVisible());
+    assert.ok(!(await page.locator('#panel-search').isVisible()));
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
+    await screenshot(page, 'phone-explore.png');
+    await page.click('.journey[data-panel="search"]');
+    assert.ok(await page.locator('#panel-search').isVisible());
+    await page.waitForTimeout(300);
+    await screenshot(page, 'phone-search.png');
+    await page.click('.journey[data-panel="timeline"]');
+    await page.waitForTimeout(300);
+    await screenshot(page, 'phone-timeline.png');
+    await page.click('.journey[data-panel="map"]');
+    await page.waitForTimeout(500);
+    await screenshot(page, 'phone-map.png');
+    assert.deepEqual(errors, []);
+  } finally {
+    await phone.close();
+  }
+});

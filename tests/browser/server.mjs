@@ -1,0 +1,50 @@
+// A static server for the browser tests and the benchmark: sirv (the package `npm start` serves
+// with, same options) on a free port, serving build/web. Optional `intercept(req, res)` runs first
+// and returns true when it answered the request itself (used to serve corrupt blobs).
+import http from 'node:http';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const webRoot = path.join(repoRoot, 'build', 'web');
+
+export async function startServer({ root = webRoot, intercept = null } = {}) {
+  if (!fs.existsSync(path.join(root, 'index.html'))) {
+    throw new Error(`${root}/index.html not found: run bash scripts/build-web.sh first`);
+  }
+  const serve = sirv(root, { etag: true, maxAge: 0, dev: false });
+  const bytes = { total: 0, byPath: new Map() }; // body bytes sent, for the benchmark
+  const server = http.createServer((req, res) => {
+    const write = res.write.bind(res), end = res.end.bind(res);
+    const count = (chunk) => {
+      if (!chunk || typeof chunk === 'function') return;
+      const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      bytes.total += n;
+      const p = req.url.split('?')[0];
+      bytes.byPath.set(p, (bytes.byPath.get(p) || 0) + n);
+    };
+    res.write = (chunk, ...rest) => (count(chunk), write(chunk, ...rest));
+    res.end = (chunk, ...rest) => (count(chunk), end(chunk, ...rest));
+    if (intercept && intercept(req, res)) return;
+    serve(req, res, () => {
+      res.statusCode = 404;
+      res.end('not found');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://localhost:${port}/`,
+    bytes,
+    resetBytes() {
+      bytes.total = 0;
+      bytes.byPath.clear();
+    },
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(resolve);
+    }),
+  };
+}

@@ -1,0 +1,419 @@
+// latent wardrobe: the page. The main thread only draws; the worker (worker.js) owns the wasm
+// module, downloads the blobs and answers decode / search requests.
+//
+// The interactive loop: any change of z marks the frame dirty; on the next animation frame, if no
+// request is in flight, the latest z is sent (decode + search in one request); when the answer
+// arrives it is drawn, and if z changed meanwhile the next request goes out on the next animation
+// frame. So the worker never holds a queue of stale frames.
+
+import { parseHash, formatHash, defaultState } from './state.js';
+import { WardrobeClient } from './client.js';
+import { GarmentStore } from './garments.js';
+import { colormapPacked, colormapBackground, COLORMAP_NAMES, drawGarment, CLASS_COLORS } from './render.js';
+import { Sliders } from './sliders.js';
+import { SearchPanel } from './search.js';
+import { Timeline } from './timeline.js';
+import { LatentMap } from './map.js';
+
+const $ = (id) => document.getElementById(id);
+const root = new URL('./', import.meta.url);
+
+// Measurements read by tests/browser/page-bench.mjs.
+const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [] });
+
+export const app = {
+  client: null,
+  manifest: null,
+  classes: [],
+  latentSize: 0,
+  kl: null,
+  z: null, // Float32Array(d), the current latent vector
+  zSource: null, // {id} when z was loaded from a garment and not moved since
+  state: defaultState(), // the URL-shared settings (see state.js); z and keyframes live elsewhere
+  index: null, // {size, xy, labels, pca, classMeans} once the index is loaded
+  indexError: null,
+  store: null,
+  colormap: 'ember',
+  lut: colormapPacked('ember'),
+  listeners: { z: [], index: [], colormap: [], frame: [], path: [] },
+  on(event, f) {
+    this.listeners[event].push(f);
+  },
+  emit(event, ...args) {
+    for (const f of this.listeners[event]) f(...args);
+  },
+
+  /** Sets z (copied), updates the sliders unless they caused it, and schedules a frame. */
+  setZ(z, { from = null, fromSliders = false } = {}) {
+    this.z.set(z);
+    this.zSource = from;
+    if (!fromSliders) sliders.setValues(this.z);
+    this.emit('z', this.z);
+    requestFrame();
+    saveUrlSoon();
+  },
+
+  async loadGarmentIntoSliders(id) {
+    const g = await this.client.call('garment', { id });
+    this.setZ(g.mu, { from: { id, label: g.label, split: g.split } });
+    return g;
+  },
+
+  className(label) {
+    return this.classes[label] ?? `class ${label}`;
+  },
+
+  classColor(label) {
+    return CLASS_COLORS[label] ?? '#888';
+  },
+
+  note(text) {
+    addMessage($('notes'), 'note', text);
+  },
+
+  error(text) {
+    addMessage($('messages'), 'message', text);
+  },
+
+  saveUrlSoon: () => saveUrlSoon(),
+  requestFrame: () => requestFrame(),
+};
+window.__lw = app; // for tests and the console
+
+function addMessage(container, cls, text) {
+  for (const el of container.children) if (el.dataset.text === text) return; // no duplicates
+  const el = document.createElement('div');
+  el.className = cls;
+  el.dataset.text = text;
+  const span = document.createElement('span');
+  span.textContent = text;
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.textContent = '×';
+  close.setAttribute('aria-label', 'Dismiss');
+  close.onclick = () => el.remove();
+  el.append(span, close);
+  container.append(el);
+}
+
+// ---------------------------------------------------------------- UI parts
+
+const sliders = new Sliders(app, $('sliders'), $('quiet'), $('quiet-sliders'), $('quiet-summary'));
+const search = new SearchPanel(app);
+const timeline = new Timeline(app);
+const latentMap = new LatentMap(app);
+
+// ---------------------------------------------------------------- the frame loop
+
+let dirty = false;
+let inFlight = false;
+let rafPending = false;
+
+function requestFrame() {
+  dirty = true;
+  if (!rafPending && !inFlight && app.client && app.z) {
+    rafPending = true;
+    requestAnimationFrame(pump);
+  }
+}
+
+function pump() {
+  rafPending = false;
+  if (inFlight || !dirty) return;
+  dirty = false;
+  inFlight = true;
+  const t0 = performance.now();
+  const z = Float32Array.from(app.z);
+  const searchArgs = search.request();
+  app.client
+    .call('frame', { z, search: searchArgs })
+    .then((res) => {
+      drawFrame(z, res);
+      const t1 = performance.now();
+      if (perf.frames.length < 5000) {
+        perf.frames.push(t1 - t0);
+        perf.workerMs.push(res.ms);
+      }
+    })
+    .catch((e) => showDecoderError(e.message))
+    .finally(() => {
+      inFlight = false;
+      if (dirty) {
+        rafPending = true;
+        requestAnimationFrame(pump);
+      }
+    });
+}
+
+const preview = $('preview');
+const logo = $('logo');
+
+function drawFrame(z, res) {
+  drawGarment(preview, res.pixels, app.lut);
+  drawGarment(logo, res.pixels, app.lut);
+  search.show(res.results, z);
+  app.emit('frame', z, res);
+  updateCaption(res.results);
+  if (perf.firstGarment === null) {
+    document.body.dataset.decoder = 'ready';
+    requestAnimationFrame(() => {
+      perf.firstGarment = performance.now();
+      performance.mark('lw-first-garment');
+    });
+  }
+}
+
+function updateCaption(results) {
+  const cap = $('preview-caption');
+  const src = $('source');
+  if (app.zSource && app.index) {
+    src.hidden = false;
+    const px = app.store.peek(app.zSource.id);
+    if (px) drawGarment($('source-canvas'), px, app.lut);
+    else app.store.get(app.zSource.id).then((p) => drawGarment($('source-canvas'), p, app.lut)).catch(() => {});
+    $('source-label').textContent = `#${app.zSource.id}`;
+  } else {
+    src.hidden = true;
+  }
+  const top = results && results.likelihood;
+  const parts = [];
+  if (app.zSource) parts.push(`μ of garment <b>#${app.zSource.id}</b>, a ${escapeHtml(app.className(app.zSource.label))} (${app.zSource.split})`);
+  else if (top && top.ids.length) parts.push(`Most likely garment: <b>${escapeHtml(app.className(app.index.labels[top.ids[0]]))}</b> #${top.ids[0]}`);
+  else parts.push('Decoded from the current z');
+  cap.innerHTML = parts.join('');
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function showDecoderError(message) {
+  document.body.dataset.decoder = 'error';
+  const el = $('preview-error');
+  el.hidden = false;
+  el.textContent = message;
+  $('preview-caption').textContent = 'The decoder is unavailable, so nothing can be drawn.';
+  app.error(message);
+  setLoad('decoder', { failed: true });
+}
+
+// ---------------------------------------------------------------- URL state
+
+let saveTimer = 0;
+function saveUrlSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveUrl, 150);
+}
+
+function currentHash() {
+  const s = { ...app.state };
+  s.z = app.z && app.z.some((v) => v !== 0) ? app.z : null;
+  s.keyframes = timeline.keyframesForUrl();
+  return formatHash(s);
+}
+
+function saveUrl() {
+  if (!app.z) return;
+  const hash = currentHash();
+  if (hash !== location.hash && !(hash === '' && location.hash === '')) {
+    history.replaceState(null, '', hash === '' ? location.pathname + location.search : hash);
+  }
+}
+
+// Applies a parsed state (boot, or a link pasted into this tab).
+function applyState(parsed) {
+  for (const n of parsed.notes) app.note(`The link was partly not understood: ${n}`);
+  const s = parsed.state;
+  app.state = { ...app.state, metric: s.metric, compare: s.compare, panel: s.panel, interp: s.interp, split: s.split, label: s.label };
+  search.syncControls();
+  timeline.syncControls();
+  focusPanel(app.state.panel, { scroll: s.panel !== 'explore' });
+  if (s.z) app.setZ(s.z);
+  else app.setZ(new Float32Array(app.latentSize));
+  timeline.setKeyframes(s.keyframes, { fromUrl: true });
+}
+
+function parseLocation() {
+  return parseHash(location.hash, { latentSize: app.latentSize, itemCount: app.manifest.garments.count });
+}
+
+window.addEventListener('hashchange', () => {
+  if (!app.z) return;
+  if (location.hash === currentHash()) return;
+  applyState(parseLocation());
+});
+
+// ---------------------------------------------------------------- panels
+
+function focusPanel(name, { scroll = true } = {}) {
+  app.state.panel = name;
+  for (const b of document.querySelectorAll('.journey')) b.setAttribute('aria-current', String(b.dataset.panel === name));
+  for (const p of document.querySelectorAll('.layout > .panel')) p.classList.toggle('focus', p.dataset.panel === name);
+  if (scroll) {
+    const el = $(`panel-${name}`);
+    if (el && el.scrollIntoView && window.matchMedia('(min-width: 761px)').matches) el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    else window.scrollTo({ top: 0 });
+  }
+  app.emit('z', app.z); // panels that were hidden on phones redraw
+  saveUrlSoon();
+}
+app.focusPanel = focusPanel;
+
+for (const b of document.querySelectorAll('.journey')) b.addEventListener('click', () => focusPanel(b.dataset.panel));
+for (const p of document.querySelectorAll('.layout > .panel')) {
+  p.addEventListener('focusin', () => {
+    if (app.state.panel !== p.dataset.panel) {
+      app.state.panel = p.dataset.panel;
+      for (const b of document.querySelectorAll('.journey')) b.setAttribute('aria-current', String(b.dataset.panel === p.dataset.panel));
+      for (const q of document.querySelectorAll('.layout > .panel')) q.classList.toggle('focus', q === p);
+      saveUrlSoon();
+    }
+  });
+}
+
+// ---------------------------------------------------------------- explore controls
+
+$('reset').addEventListener('click', () => app.setZ(new Float32Array(app.latentSize)));
+
+const temperature = $('temperature');
+temperature.addEventListener('input', () => ($('temperature-out').textContent = Number(temperature.value).toFixed(2)));
+$('randomise').addEventListener('click', () => {
+  const t = Number(temperature.value);
+  const z = new Float32Array(app.latentSize);
+  for (let k = 0; k < z.length; k++) z[k] = t * gaussian();
+  app.setZ(z);
+});
+
+function gaussian() {
+  // Box-Muller; 1 - random() avoids log(0).
+  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+}
+
+$('from-garment').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $('garment-id');
+  const id = Number(input.value);
+  if (!Number.isInteger(id) || id < 0 || id >= app.manifest.garments.count) {
+    app.note(`There is no garment ${input.value}: ids run from 0 to ${app.manifest.garments.count - 1}.`);
+    return;
+  }
+  try {
+    await app.loadGarmentIntoSliders(id);
+  } catch (err) {
+    app.note(err.message);
+  }
+});
+
+const colormapSelect = $('colormap');
+for (const name of COLORMAP_NAMES) colormapSelect.append(new Option(name, name));
+colormapSelect.value = app.colormap;
+colormapSelect.addEventListener('change', () => {
+  app.colormap = colormapSelect.value;
+  app.lut = colormapPacked(app.colormap);
+  document.documentElement.style.setProperty('--garment-bg', colormapBackground(app.colormap));
+  app.emit('colormap');
+  requestFrame();
+});
+$('range').addEventListener('change', (e) => sliders.setRange(Number(e.target.value)));
+
+// ---------------------------------------------------------------- loading
+
+const loadSizes = { decoder: 0, index: 0, wasm: 0 };
+function setLoad(name, { loaded, total, cached, failed, done } = {}) {
+  const el = document.querySelector(`.load[data-name="${name}"]`);
+  if (!el) return;
+  const bar = el.querySelector('progress');
+  const size = el.querySelector('.load-size');
+  if (failed) {
+    el.classList.add('failed');
+    size.textContent = 'failed';
+    return;
+  }
+  if (total) {
+    bar.max = total;
+    bar.value = loaded;
+    loadSizes[name] = total;
+    size.textContent = cached ? 'cached' : loaded >= total ? mb(total) : `${mb(loaded)} / ${mb(total)}`;
+  }
+  if (done || (total && loaded >= total)) el.classList.add('done');
+  const all = [...document.querySelectorAll('.load')].every((l) => l.classList.contains('done') || l.classList.contains('failed'));
+  $('loads').classList.toggle('all-done', all);
+}
+app.setLoad = setLoad;
+
+function mb(bytes) {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} kB`;
+}
+app.mb = mb;
+
+function onWorkerEvent(msg) {
+  if (msg.event === 'progress') {
+    setLoad(msg.name, msg);
+    if (msg.name === 'index') search.showProgress(msg);
+  }
+}
+
+async function boot() {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
+    showDecoderError('This browser does not support WebAssembly, which latent wardrobe needs to run its decoder. Try a current Chrome, Firefox, Safari or Edge.');
+    return;
+  }
+  const params = new URLSearchParams(location.search);
+  try {
+    app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent);
+  } catch (e) {
+    showDecoderError(`This browser cannot start a module Web Worker (${e.message}).`);
+    return;
+  }
+  let info;
+  try {
+    info = await app.client.call('init', { forceScalar: params.get('scalar') === '1' });
+  } catch (e) {
+    showDecoderError(e.message);
+    search.showError('Search needs the decoder, which did not load.');
+    latentMap.showError('The map needs the decoder, which did not load.');
+    timeline.showError('The timeline needs the decoder, which did not load.');
+    return;
+  }
+  app.manifest = info.manifest;
+  app.classes = info.manifest.classes;
+  app.latentSize = info.latentSize;
+  app.kl = info.kl;
+  app.z = new Float32Array(info.latentSize);
+  app.store = new GarmentStore(new URL(`data/${info.manifest.garments.dir}/`, root).href, info.manifest.garments);
+  $('garment-id').max = String(info.manifest.garments.count - 1);
+  setLoad('decoder', { done: true });
+  $('engine').textContent = `Running the ${info.simd ? 'SIMD' : 'scalar'} WebAssembly build.`;
+  if (!info.simd && !info.simdSupported) app.note('This browser has no WebAssembly SIMD, so the page uses the scalar build: the same results, a little slower.');
+  sliders.build(info.kl);
+  search.init();
+  timeline.init();
+  latentMap.init();
+  applyState(parseLocation());
+  // The index is not needed for the first garment: fetch it once that is on its way.
+  requestAnimationFrame(() => setTimeout(loadIndex, 0));
+}
+
+async function loadIndex() {
+  document.body.dataset.index = 'loading';
+  search.showProgress({ loaded: 0, total: app.manifest.blobs.index ? app.manifest.blobs.index.bytes : 0 });
+  try {
+    app.index = await app.client.call('loadIndex');
+  } catch (e) {
+    app.indexError = e.message;
+    document.body.dataset.index = 'error';
+    setLoad('index', { failed: true });
+    app.error(`${e.message} The sliders and the timeline of your own vectors still work; search, the map and dataset garments do not.`);
+    search.showError(`Search is unavailable: ${e.message}`);
+    latentMap.showError(`The map is unavailable: ${e.message}`);
+    app.emit('index', null);
+    return;
+  }
+  setLoad('index', { done: true });
+  document.body.dataset.index = 'ready';
+  perf.indexReady = performance.now();
+  app.emit('index', app.index);
+  requestFrame();
+}
+
+boot().catch((e) => showDecoderError(`Unexpected error while starting: ${e.message}`));

@@ -1,0 +1,296 @@
+// The latent map: every garment's μ projected on the index's two principal axes, coloured by
+// class, with the current z and the timeline's path on top. Clicking, dragging or arrow keys move z
+// within the PCA plane, keeping z's off-plane part: z' = z + (a' - a) c1 + (b' - b) c2.
+
+const $ = (id) => document.getElementById(id);
+
+export class LatentMap {
+  constructor(app) {
+    this.app = app;
+    this.canvas = $('map');
+    this.status = $('map-status');
+    this.legend = $('legend');
+    this.data = null; // {xy, labels, mean, c1, c2}
+    this.view = null; // {cx, cy, scale} in CSS pixels per unit
+    this.base = null; // offscreen canvas with the points
+    this.highlight = -1; // class shown at full strength, -1 for all
+    this.path = null;
+    this.pathCurrent = -1;
+    this.drawPending = false;
+  }
+
+  init() {
+    const app = this.app;
+    this.buildLegend();
+    app.on('index', (index) => (index ? this.setData(index) : null));
+    app.on('z', () => this.scheduleDraw());
+    app.on('path', (frames, current) => {
+      this.path = frames;
+      this.pathCurrent = current ?? -1;
+      this.scheduleDraw();
+    });
+    new ResizeObserver(() => {
+      if (this.data) this.renderBase();
+      this.scheduleDraw();
+    }).observe(this.canvas);
+    this.bindPointer();
+    this.bindKeys();
+  }
+
+  buildLegend() {
+    const app = this.app;
+    this.legend.textContent = '';
+    app.classes.forEach((name, c) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.style.setProperty('--cls', app.classColor(c));
+      b.setAttribute('aria-pressed', 'false');
+      b.title = `Highlight ${name} on the map`;
+      const sw = document.createElement('span');
+      sw.className = 'sw';
+      const t = document.createElement('span');
+      t.textContent = name;
+      b.append(sw, t);
+      b.addEventListener('click', () => {
+        this.highlight = this.highlight === c ? -1 : c;
+        for (const [i, el] of [...this.legend.querySelectorAll('button')].entries()) el.setAttribute('aria-pressed', String(i === this.highlight));
+        this.legend.classList.toggle('filtered', this.highlight >= 0);
+        this.renderBase();
+        this.scheduleDraw();
+      });
+      li.append(b);
+      this.legend.append(li);
+    });
+  }
+
+  showError(message) {
+    this.status.hidden = false;
+    this.status.className = 'panel-status overlay error';
+    this.status.textContent = message;
+  }
+
+  setData(index) {
+    const d = index.pca.mean.length;
+    this.data = {
+      xy: index.xy,
+      labels: index.labels,
+      mean: index.pca.mean,
+      c1: index.pca.components.subarray(0, d),
+      c2: index.pca.components.subarray(d, 2 * d),
+    };
+    // The view covers the central 99% of the points on each axis, with equal scales.
+    const n = index.size;
+    const as = new Float32Array(n), bs = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      as[i] = index.xy[2 * i];
+      bs[i] = index.xy[2 * i + 1];
+    }
+    as.sort();
+    bs.sort();
+    const q = (arr, p) => arr[Math.min(n - 1, Math.max(0, Math.round(p * (n - 1))))];
+    const a0 = q(as, 0.005), a1 = q(as, 0.995), b0 = q(bs, 0.005), b1 = q(bs, 0.995);
+    this.bounds = { cx: (a0 + a1) / 2, cy: (b0 + b1) / 2, ra: (a1 - a0) * 1.1, rb: (b1 - b0) * 1.1 };
+    this.status.hidden = true;
+    this.canvas.setAttribute('aria-label', `Latent map of ${n.toLocaleString('en')} garments. Arrow keys move z in the plane of the two principal axes; Shift moves further.`);
+    this.renderBase();
+    this.scheduleDraw();
+  }
+
+  size() {
+    const rect = this.canvas.getBoundingClientRect();
+    const dpr = Math.min(window.devicePixelRatio || 1, 2);
+    return { w: rect.width, h: rect.height, dpr };
+  }
+
+  renderBase() {
+    if (!this.data) return;
+    const { w, h, dpr } = this.size();
+    if (w < 10 || h < 10) return; // hidden (phone layout): drawn when shown
+    const W = Math.round(w * dpr), H = Math.round(h * dpr);
+    this.canvas.width = W;
+    this.canvas.height = H;
+    const b = this.bounds;
+    const scale = Math.min(w / b.ra, h / b.rb);
+    this.view = { cx: b.cx, cy: b.cy, scale, w, h, dpr };
+    const base = (this.base = this.base || document.createElement('canvas'));
+    base.width = W;
+    base.height = H;
+    const ctx = base.getContext('2d');
+    const img = ctx.createImageData(W, H);
+    const acc = new Float32Array(W * H * 3);
+    const bg = [11, 13, 19];
+    for (let i = 0; i < W * H; i++) {
+      acc[3 * i] = bg[0];
+      acc[3 * i + 1] = bg[1];
+      acc[3 * i + 2] = bg[2];
+    }
+    const colors = this.app.classes.map((_, c) => hex(this.app.classColor(c)));
+    const { xy, labels } = this.data;
+    const dot = dpr >= 1.5 ? 2 : 1;
+    const s = scale * dpr;
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i];
+      const dim = this.highlight >= 0 && c !== this.highlight;
+      const alpha = dim ? 0.06 : this.highlight >= 0 ? 0.75 : 0.55;
+      const col = dim ? [120, 125, 140] : colors[c];
+      const x0 = Math.round((xy[2 * i] - b.cx) * s + W / 2);
+      const y0 = Math.round(H / 2 - (xy[2 * i + 1] - b.cy) * s);
+      for (let dy = 0; dy < dot; dy++) {
+        for (let dx = 0; dx < dot; dx++) {
+          const x = x0 + dx, y = y0 + dy;
+          if (x < 0 || y < 0 || x >= W || y >= H) continue;
+          const p = 3 * (y * W + x);
+          acc[p] += (col[0] - acc[p]) * alpha;
+          acc[p + 1] += (col[1] - acc[p + 1]) * alpha;
+          acc[p + 2] += (col[2] - acc[p + 2]) * alpha;
+        }
+      }
+    }
+    for (let i = 0; i < W * H; i++) {
+      img.data[4 * i] = acc[3 * i];
+      img.data[4 * i + 1] = acc[3 * i + 1];
+      img.data[4 * i + 2] = acc[3 * i + 2];
+      img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  project(z) {
+    const { mean, c1, c2 } = this.data;
+    let a = 0, b = 0;
+    for (let k = 0; k < z.length; k++) {
+      const v = z[k] - mean[k];
+      a += v * c1[k];
+      b += v * c2[k];
+    }
+    return [a, b];
+  }
+
+  toScreen(a, b) {
+    const v = this.view;
+    return [(a - v.cx) * v.scale + v.w / 2, v.h / 2 - (b - v.cy) * v.scale];
+  }
+
+  fromScreen(x, y) {
+    const v = this.view;
+    return [(x - v.w / 2) / v.scale + v.cx, (v.h / 2 - y) / v.scale + v.cy];
+  }
+
+  scheduleDraw() {
+    if (this.drawPending) return;
+    this.drawPending = true;
+    requestAnimationFrame(() => {
+      this.drawPending = false;
+      this.draw();
+    });
+  }
+
+  draw() {
+    if (!this.data || !this.view || !this.base || !this.app.z) return;
+    const { w, h } = this.size();
+    if (w < 10 || h < 10) return;
+    if (Math.abs(w - this.view.w) > 0.5 || Math.abs(h - this.view.h) > 0.5) this.renderBase();
+    const ctx = this.canvas.getContext('2d');
+    const dpr = this.view.dpr;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.base, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const f = this.path;
+    if (f && f.Z) {
+      const d = this.app.latentSize;
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.75)';
+      ctx.beginPath();
+      for (let j = 0; j < f.n; j++) {
+        const [x, y] = this.toScreen(...this.project(f.Z.subarray(j * d, (j + 1) * d)));
+        if (j === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      }
+      ctx.stroke();
+      ctx.font = '600 10px system-ui, sans-serif';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      f.keyFrames.forEach((j, i) => {
+        const [x, y] = this.toScreen(...this.project(f.Z.subarray(j * d, (j + 1) * d)));
+        ctx.fillStyle = '#fb9466';
+        ctx.beginPath();
+        ctx.arc(x, y, 8, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.fillStyle = '#1a0f0a';
+        ctx.fillText(String(i + 1), x, y + 0.5);
+      });
+      if (this.pathCurrent >= 0 && this.pathCurrent < f.n) {
+        const [x, y] = this.toScreen(...this.project(f.Z.subarray(this.pathCurrent * d, (this.pathCurrent + 1) * d)));
+        ctx.fillStyle = '#fcf3c4';
+        ctx.beginPath();
+        ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    const [x, y] = this.toScreen(...this.project(this.app.z));
+    ctx.strokeStyle = 'rgba(0, 0, 0, 0.7)';
+    ctx.lineWidth = 4;
+    ctx.beginPath();
+    ctx.arc(x, y, 9, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(x, y, 9, 0, 2 * Math.PI);
+    ctx.moveTo(x - 14, y);
+    ctx.lineTo(x - 5, y);
+    ctx.moveTo(x + 5, y);
+    ctx.lineTo(x + 14, y);
+    ctx.moveTo(x, y - 14);
+    ctx.lineTo(x, y - 5);
+    ctx.moveTo(x, y + 5);
+    ctx.lineTo(x, y + 14);
+    ctx.stroke();
+  }
+
+  moveTo(a, b) {
+    const z = Float32Array.from(this.app.z);
+    const [a0, b0] = this.project(z);
+    const { c1, c2 } = this.data;
+    for (let k = 0; k < z.length; k++) z[k] += (a - a0) * c1[k] + (b - b0) * c2[k];
+    this.app.setZ(z);
+  }
+
+  bindPointer() {
+    const c = this.canvas;
+    let dragging = false;
+    const at = (e) => {
+      const r = c.getBoundingClientRect();
+      this.moveTo(...this.fromScreen(e.clientX - r.left, e.clientY - r.top));
+    };
+    c.addEventListener('pointerdown', (e) => {
+      if (!this.data || !this.view) return;
+      dragging = true;
+      c.setPointerCapture(e.pointerId);
+      at(e);
+    });
+    c.addEventListener('pointermove', (e) => dragging && at(e));
+    const stop = () => (dragging = false);
+    c.addEventListener('pointerup', stop);
+    c.addEventListener('pointercancel', stop);
+  }
+
+  bindKeys() {
+    this.canvas.addEventListener('keydown', (e) => {
+      if (!this.data || !this.view) return;
+      const step = (e.shiftKey ? 0.12 : 0.03) * Math.max(this.bounds.ra, this.bounds.rb);
+      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      const m = moves[e.key];
+      if (!m) return;
+      e.preventDefault();
+      const [a, b] = this.project(this.app.z);
+      this.moveTo(a + m[0], b + m[1]);
+    });
+  }
+}
+
+function hex(h) {
+  const v = parseInt(h.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}

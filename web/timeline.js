@@ -1,0 +1,473 @@
+// The interpolation timeline: keyframes (dataset garments or saved latent vectors), the decoded
+// path between them (one decodeBatch request), a player with scrubber and speed, and exports
+// (filmstrip PNG, animated GIF).
+
+import { buildPath } from './interp.js';
+import { drawGarment, clearGarment, garmentCanvas, colormapRGBA, SIDE, PIXELS } from './render.js';
+import { encodeGif } from './gif.js';
+
+const $ = (id) => document.getElementById(id);
+const BASE_FPS = 12;
+
+export class Timeline {
+  constructor(app) {
+    this.app = app;
+    this.keys = []; // [{type: 'garment', id, z: Float32Array | null} | {type: 'z', z}]
+    this.frames = null; // {pixels: Uint8ClampedArray(n * 784), n, Z, keyFrames, ids}
+    this.current = 0;
+    this.playing = false;
+    this.building = false;
+    this.rebuildWanted = false;
+    this.userTouched = false; // the keyframes came from the URL or the user (no defaults then)
+    this.frameEls = [];
+  }
+
+  init() {
+    const app = this.app;
+    app.timelineAdd = (k) => this.add(k);
+    app.timelineKeys = () => this.keyframesForUrl().map((k) => (k.type === 'z' ? { type: 'z', z: Array.from(k.z) } : k));
+    const addClass = $('add-class');
+    app.classes.forEach((name, c) => addClass.append(new Option(name, String(c))));
+    addClass.addEventListener('change', () => {
+      const c = Number(addClass.value);
+      addClass.value = '';
+      if (addClass.options.length && Number.isInteger(c)) this.addRandom(c);
+    });
+    $('add-current').addEventListener('click', () => this.add({ type: 'z', z: Float32Array.from(app.z) }));
+    $('add-random').addEventListener('click', () => this.addRandom(-1));
+    $('play').addEventListener('click', () => this.setPlaying(!this.playing));
+    $('scrubber').addEventListener('input', (e) => this.show(Number(e.target.value)));
+    $('interp').addEventListener('change', (e) => {
+      app.state.interp = e.target.value;
+      app.saveUrlSoon();
+      this.rebuild();
+    });
+    $('per-segment').addEventListener('change', () => this.rebuild());
+    $('nearest').addEventListener('change', () => this.rebuild());
+    $('use-frame').addEventListener('click', () => {
+      const f = this.frames;
+      if (f) app.setZ(f.Z.subarray(this.current * app.latentSize, (this.current + 1) * app.latentSize));
+    });
+    $('export-png').addEventListener('click', () => this.exportPng());
+    $('export-gif').addEventListener('click', () => this.exportGif());
+    app.on('index', () => this.onIndex());
+    app.on('colormap', () => this.redraw());
+    this.renderKeys();
+    this.updateStatus();
+  }
+
+  syncControls() {
+    $('interp').value = this.app.state.interp;
+  }
+
+  keyframesForUrl() {
+    return this.keys.map((k) => (k.type === 'garment' ? { type: 'garment', id: k.id } : { type: 'z', z: k.z }));
+  }
+
+  setKeyframes(list, { fromUrl = false } = {}) {
+    this.keys = list.map((k) => (k.type === 'garment' ? { type: 'garment', id: k.id, z: null } : { type: 'z', z: Float32Array.from(k.z) }));
+    if (fromUrl && list.length) this.userTouched = true;
+    this.changed();
+  }
+
+  add(k) {
+    this.userTouched = true;
+    this.keys.push(k.type === 'garment' ? { type: 'garment', id: k.id, z: null } : { type: 'z', z: Float32Array.from(k.z) });
+    this.changed();
+    const last = $('keyframes').lastElementChild;
+    if (last) last.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  addRandom(label) {
+    const index = this.app.index;
+    if (!index) {
+      this.app.note('Dataset garments need the garment index, which is not loaded.');
+      return;
+    }
+    let id;
+    if (label < 0) id = Math.floor(Math.random() * index.size);
+    else {
+      if (!this.byClass) {
+        this.byClass = Array.from({ length: 10 }, () => []);
+        index.labels.forEach((c, i) => this.byClass[c] && this.byClass[c].push(i));
+      }
+      const ids = this.byClass[label];
+      if (!ids || !ids.length) return;
+      id = ids[Math.floor(Math.random() * ids.length)];
+    }
+    this.add({ type: 'garment', id });
+  }
+
+  remove(i) {
+    this.userTouched = true;
+    this.keys.splice(i, 1);
+    this.changed();
+  }
+
+  move(i, to) {
+    if (to < 0 || to >= this.keys.length || to === i) return;
+    this.userTouched = true;
+    const [k] = this.keys.splice(i, 1);
+    this.keys.splice(to, 0, k);
+    this.changed();
+  }
+
+  changed() {
+    this.renderKeys();
+    this.resolve();
+    this.app.saveUrlSoon();
+  }
+
+  onIndex() {
+    const index = this.app.index;
+    if (index && !this.userTouched && this.keys.length === 0) {
+      // A first path that shows what the timeline does: a sneaker growing into an ankle boot.
+      const first = (c) => {
+        for (let i = this.app.manifest.garments.train_count; i < index.size; i++) if (index.labels[i] === c) return i;
+        return index.labels.indexOf(c);
+      };
+      const a = first(7), b = first(9);
+      if (a >= 0 && b >= 0) {
+        this.keys = [{ type: 'garment', id: a, z: null }, { type: 'garment', id: b, z: null }];
+        this.renderKeys();
+      }
+    }
+    this.resolve();
+  }
+
+  // Fetches μ for garment keyframes that have none yet, then rebuilds the path.
+  async resolve() {
+    const missing = this.keys.filter((k) => k.type === 'garment' && !k.z);
+    if (missing.length && this.app.index) {
+      const ids = [...new Set(missing.map((k) => k.id))];
+      try {
+        const { mus } = await this.app.client.call('mus', { ids });
+        const d = this.app.latentSize;
+        ids.forEach((id, i) => {
+          for (const k of this.keys) if (k.type === 'garment' && k.id === id && !k.z) k.z = mus.slice(i * d, (i + 1) * d);
+        });
+      } catch (e) {
+        this.app.note(`Some keyframes could not be loaded: ${e.message}`);
+        this.keys = this.keys.filter((k) => k.type !== 'garment' || k.z);
+        this.renderKeys();
+      }
+    }
+    this.rebuild();
+  }
+
+  updateStatus() {
+    const el = $('timeline-status');
+    const unresolved = this.keys.filter((k) => !k.z).length;
+    let text = '';
+    if (unresolved && this.app.indexError) text = `${unresolved} keyframe${unresolved > 1 ? 's are' : ' is a'} dataset garment${unresolved > 1 ? 's' : ''}, which need${unresolved > 1 ? '' : 's'} the garment index (not loaded). Add the current sliders instead.`;
+    else if (unresolved) text = 'Loading the keyframe garments…';
+    else if (this.keys.length < 2) text = `Add ${this.keys.length ? 'one more keyframe' : 'two keyframes'}: a search result's +, a random garment, a class, or the current sliders.`;
+    el.textContent = text;
+    el.className = 'panel-status';
+  }
+
+  showError(message) {
+    const el = $('timeline-status');
+    el.textContent = message;
+    el.className = 'panel-status error';
+  }
+
+  // Decodes the path; at most one request in flight, the latest settings win.
+  async rebuild() {
+    this.updateStatus();
+    const ready = this.keys.length >= 2 && this.keys.every((k) => k.z);
+    if (!ready) {
+      this.frames = null;
+      this.renderFrames();
+      this.app.emit('path', null);
+      return;
+    }
+    if (this.building) {
+      this.rebuildWanted = true;
+      return;
+    }
+    this.building = true;
+    try {
+      const perSegment = Number($('per-segment').value);
+      const path = buildPath(this.keys.map((k) => k.z), perSegment, this.app.state.interp);
+      const nearest = $('nearest').checked && !!this.app.index;
+      const res = await this.app.client.call('batch', { Z: path.Z, n: path.n, nearest, filter: { split: 'all', label: -1 } });
+      this.frames = { ...path, pixels: res.pixels, ids: res.ids };
+      this.current = Math.min(this.current, path.n - 1);
+      this.renderFrames();
+      this.app.emit('path', this.frames);
+      document.getElementById('panel-timeline').dataset.frames = String(path.n);
+    } catch (e) {
+      this.showError(`The timeline could not be decoded: ${e.message}`);
+    } finally {
+      this.building = false;
+      if (this.rebuildWanted) {
+        this.rebuildWanted = false;
+        this.rebuild();
+      }
+    }
+  }
+
+  renderKeys() {
+    const list = $('keyframes');
+    list.textContent = '';
+    const app = this.app;
+    this.keys.forEach((k, i) => {
+      const li = document.createElement('li');
+      li.className = 'keyframe';
+      li.draggable = true;
+      li.dataset.index = String(i);
+      if (k.type === 'garment') li.dataset.id = String(k.id);
+      const label = k.type === 'garment' && app.index ? `${app.className(app.index.labels[k.id])} #${k.id}` : k.type === 'garment' ? `garment #${k.id}` : 'your sliders';
+      const thumb = document.createElement('button');
+      thumb.type = 'button';
+      thumb.className = 'thumb';
+      thumb.setAttribute('aria-label', `Keyframe ${i + 1}: ${label}. Load it into the sliders.`);
+      const canvas = garmentCanvas('garment', label);
+      const num = document.createElement('span');
+      num.className = 'k';
+      num.textContent = String(i + 1);
+      thumb.append(canvas, num);
+      thumb.addEventListener('click', () => {
+        if (k.z) app.setZ(k.z, { from: k.type === 'garment' && app.index ? { id: k.id, label: app.index.labels[k.id], split: k.id < app.manifest.garments.train_count ? 'train' : 'test' } : null });
+      });
+      const lab = document.createElement('span');
+      lab.className = 'klabel';
+      lab.textContent = label;
+      const btns = document.createElement('span');
+      btns.className = 'kbtns';
+      const mk = (text, aria, onClick, disabled) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = text;
+        b.setAttribute('aria-label', aria);
+        b.title = aria;
+        b.disabled = disabled;
+        b.addEventListener('click', onClick);
+        return b;
+      };
+      btns.append(
+        mk('←', `Move keyframe ${i + 1} earlier`, () => this.moveAndFocus(i, i - 1, 0), i === 0),
+        mk('×', `Remove keyframe ${i + 1}`, () => this.remove(i), false),
+        mk('→', `Move keyframe ${i + 1} later`, () => this.moveAndFocus(i, i + 1, 2), i === this.keys.length - 1),
+      );
+      li.append(thumb, lab, btns);
+      li.addEventListener('dragstart', (e) => {
+        e.dataTransfer.setData('text/plain', String(i));
+        e.dataTransfer.effectAllowed = 'move';
+        li.classList.add('dragging');
+      });
+      li.addEventListener('dragend', () => li.classList.remove('dragging'));
+      li.addEventListener('dragover', (e) => {
+        e.preventDefault();
+        li.classList.add('drop-target');
+      });
+      li.addEventListener('dragleave', () => li.classList.remove('drop-target'));
+      li.addEventListener('drop', (e) => {
+        e.preventDefault();
+        li.classList.remove('drop-target');
+        const from = Number(e.dataTransfer.getData('text/plain'));
+        if (Number.isInteger(from)) this.move(from, i);
+      });
+      list.append(li);
+      this.drawKeyThumb(k, i, canvas);
+    });
+  }
+
+  // Moving a keyframe re-renders the list; keep keyboard focus on the same button of the moved card.
+  moveAndFocus(i, to, buttonIndex) {
+    this.move(i, to);
+    const li = $('keyframes').children[Math.max(0, Math.min(to, this.keys.length - 1))];
+    const b = li && li.querySelectorAll('.kbtns button')[buttonIndex];
+    if (b && !b.disabled) b.focus();
+    else if (li) li.querySelector('.thumb').focus();
+  }
+
+  drawKeyThumb(k, i, canvas) {
+    const app = this.app;
+    if (k.type === 'garment' && app.store) {
+      const px = app.store.peek(k.id);
+      if (px) drawGarment(canvas, px, app.lut);
+      else {
+        clearGarment(canvas, app.lut);
+        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {});
+      }
+    } else if (this.frames && this.frames.keyFrames[i] !== undefined) {
+      drawGarment(canvas, this.frames.pixels, app.lut, this.frames.keyFrames[i] * PIXELS);
+    } else {
+      clearGarment(canvas, app.lut);
+    }
+  }
+
+  renderFrames() {
+    const strip = $('filmstrip');
+    const f = this.frames;
+    const n = f ? f.n : 0;
+    while (this.frameEls.length > n) this.frameEls.pop().el.remove();
+    while (this.frameEls.length < n) {
+      const j = this.frameEls.length;
+      const el = document.createElement('button');
+      el.type = 'button';
+      el.className = 'frame';
+      const canvas = garmentCanvas('garment', '');
+      el.append(canvas);
+      el.addEventListener('click', () => this.show(j));
+      strip.append(el);
+      this.frameEls.push({ el, canvas, nn: null, nnLabel: null });
+    }
+    const scrub = $('scrubber');
+    scrub.max = String(Math.max(0, n - 1));
+    scrub.disabled = n === 0;
+    $('play').disabled = n === 0;
+    $('export-png').disabled = n === 0;
+    $('use-frame').disabled = n === 0;
+    $('strip-info').textContent = f ? `· ${n} frames, ${this.app.state.interp === 'linear' ? 'linear' : 'spherical'} path${f.ids ? ', with the most likely dataset garment under each' : ''}` : '';
+    $('export-gif').disabled = n === 0;
+    if (!f) {
+      clearGarment($('player'), this.app.lut);
+      $('frame-label').textContent = '–';
+      this.setPlaying(false);
+      return;
+    }
+    const keySet = new Set(f.keyFrames);
+    for (let j = 0; j < n; j++) {
+      const fe = this.frameEls[j];
+      drawGarment(fe.canvas, f.pixels, this.app.lut, j * PIXELS);
+      fe.el.classList.toggle('key', keySet.has(j));
+      fe.el.dataset.frame = String(j);
+      fe.el.setAttribute('aria-label', `Frame ${j + 1} of ${n}${keySet.has(j) ? ', a keyframe' : ''}`);
+      this.drawNearest(fe, f.ids ? f.ids[j] : null);
+    }
+    // Keyframes that are vectors show their decoded frame.
+    [...$('keyframes').children].forEach((li, i) => {
+      if (this.keys[i] && this.keys[i].type === 'z') this.drawKeyThumb(this.keys[i], i, li.querySelector('canvas'));
+    });
+    this.show(this.current);
+  }
+
+  drawNearest(fe, id) {
+    if (id === null || id === undefined) {
+      if (fe.nn) {
+        fe.nn.remove();
+        fe.nnLabel.remove();
+        fe.nn = fe.nnLabel = null;
+      }
+      return;
+    }
+    if (!fe.nn) {
+      fe.nn = garmentCanvas('garment nn', '');
+      fe.nnLabel = document.createElement('span');
+      fe.nnLabel.className = 'nn-label';
+      fe.el.append(fe.nn, fe.nnLabel);
+    }
+    const app = this.app;
+    const name = app.className(app.index.labels[id]);
+    fe.nn.setAttribute('aria-label', `Most likely dataset garment: ${name} #${id}`);
+    fe.nnLabel.textContent = name;
+    fe.nnLabel.title = `#${id}`;
+    fe.nn.dataset.id = String(id);
+    const px = app.store.peek(id);
+    if (px) drawGarment(fe.nn, px, app.lut);
+    else {
+      clearGarment(fe.nn, app.lut);
+      app.store.get(id).then((p) => fe.nn && fe.nn.dataset.id === String(id) && drawGarment(fe.nn, p, app.lut)).catch(() => {});
+    }
+  }
+
+  show(j) {
+    const f = this.frames;
+    if (!f) return;
+    this.current = Math.max(0, Math.min(f.n - 1, j));
+    drawGarment($('player'), f.pixels, this.app.lut, this.current * PIXELS);
+    $('scrubber').value = String(this.current);
+    $('frame-label').textContent = `${this.current + 1} / ${f.n}`;
+    this.frameEls.forEach((fe, i) => fe.el.classList.toggle('current', i === this.current));
+    this.app.emit('path', f, this.current);
+  }
+
+  setPlaying(on) {
+    on = on && !!this.frames;
+    this.playing = on;
+    const b = $('play');
+    b.textContent = on ? 'Pause' : 'Play';
+    b.setAttribute('aria-pressed', String(on));
+    if (on) {
+      let last = performance.now();
+      let acc = 0;
+      const tick = (t) => {
+        if (!this.playing || !this.frames) return;
+        acc += t - last;
+        last = t;
+        const step = 1000 / (BASE_FPS * Number($('speed').value));
+        if (acc >= step) {
+          const k = Math.floor(acc / step);
+          acc -= k * step;
+          this.show((this.current + k) % this.frames.n);
+        }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    }
+  }
+
+  redraw() {
+    this.renderKeys();
+    if (this.frames) this.renderFrames();
+  }
+
+  // ------------------------------------------------------------ exports
+
+  exportPng() {
+    const f = this.frames;
+    if (!f) return;
+    const scale = 4, gap = 8, pad = 16, cols = Math.min(f.n, 12);
+    const rows = Math.ceil(f.n / cols), cell = SIDE * scale;
+    const c = document.createElement('canvas');
+    c.width = pad * 2 + cols * cell + (cols - 1) * gap;
+    c.height = pad * 2 + rows * cell + (rows - 1) * gap;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#0e1016';
+    ctx.fillRect(0, 0, c.width, c.height);
+    ctx.imageSmoothingEnabled = false;
+    const tmp = document.createElement('canvas');
+    for (let j = 0; j < f.n; j++) {
+      drawGarment(tmp, f.pixels, this.app.lut, j * PIXELS);
+      const x = pad + (j % cols) * (cell + gap), y = pad + Math.floor(j / cols) * (cell + gap);
+      ctx.drawImage(tmp, x, y, cell, cell);
+    }
+    c.toBlob((blob) => download(blob, 'latent-wardrobe-filmstrip.png'), 'image/png');
+  }
+
+  exportGif() {
+    const f = this.frames;
+    if (!f) return;
+    const scale = 4, side = SIDE * scale;
+    const frames = [];
+    for (let j = 0; j < f.n; j++) {
+      const out = new Uint8Array(side * side);
+      for (let y = 0; y < side; y++) {
+        const src = j * PIXELS + ((y / scale) | 0) * SIDE;
+        for (let x = 0; x < side; x++) out[y * side + x] = f.pixels[src + ((x / scale) | 0)];
+      }
+      frames.push(out);
+    }
+    const rgba = colormapRGBA(this.app.colormap);
+    const palette = new Uint8Array(768);
+    for (let i = 0; i < 256; i++) palette.set(rgba.subarray(i * 4, i * 4 + 3), i * 3);
+    const fps = BASE_FPS * Number($('speed').value);
+    const gif = encodeGif({ width: side, height: side, frames, palette, delayCs: 100 / fps });
+    download(new Blob([gif], { type: 'image/gif' }), 'latent-wardrobe.gif');
+  }
+}
+
+function download(blob, name) {
+  if (!blob) return;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,0 +1,186 @@
+// The Web Worker that owns the WebAssembly module: it downloads and checks the blobs, decodes
+// latent vectors and searches the index, so the main thread only draws.
+//
+// Protocol: the page posts {id, op, args}; the worker answers {id, ok: true, result} or
+// {id, ok: false, error, kind}, one answer per request. It also posts events
+// {event: 'progress' | 'note', ...} while loading.
+
+import { fetchVerified, BlobError } from './blobs.js';
+
+const root = new URL('./', self.location.href); // the folder holding index.html
+const dataUrl = (file) => new URL(`data/${file}`, root).href;
+
+let wardrobe = null; // the loaded wasm API (wasm/wardrobe.d.ts)
+let manifest = null; // data/manifest.json
+let model = null; // Model (decoder)
+let index = null; // Index, once loadIndex succeeded
+let labels = null; // Uint8Array(size): class of each item, for class filters and the class picker
+
+const post = (message, transfer = []) => self.postMessage(message, transfer);
+const progress = (name, p) => post({ event: 'progress', name, ...p });
+
+async function fetchJson(url, what) {
+  let r;
+  try {
+    r = await fetch(url, { cache: 'no-cache' });
+  } catch (e) {
+    throw new BlobError('network', `Could not download ${what}: ${e.message || 'network error'}.`);
+  }
+  if (!r.ok) throw new BlobError(r.status === 404 ? 'missing' : 'network', `Could not download ${what}: HTTP ${r.status}.`);
+  try {
+    return await r.json();
+  } catch {
+    throw new BlobError('corrupt', `${what} is not valid JSON.`);
+  }
+}
+
+function checkManifest(m) {
+  const ok = m && m.blobs && m.blobs.decoder && typeof m.blobs.decoder.file === 'string' &&
+    Number.isInteger(m.blobs.decoder.bytes) && /^[0-9a-f]{64}$/.test(m.blobs.decoder.sha256) &&
+    m.garments && Number.isInteger(m.garments.count) && Number.isInteger(m.garments.page_size) &&
+    Array.isArray(m.classes);
+  if (!ok) throw new BlobError('corrupt', 'manifest.json is missing required fields (blobs.decoder, garments, classes).');
+  return m;
+}
+
+// The wasm binary, through the same hash-keyed cache as the blobs when build-web.sh listed its
+// hash in wasm/files.json; otherwise the module loader fetches it itself.
+async function loadWasmBinary(simd) {
+  const file = simd ? 'wardrobe_simd.wasm' : 'wardrobe_scalar.wasm';
+  let files;
+  try {
+    const r = await fetch(new URL('wasm/files.json', root), { cache: 'no-cache' });
+    if (!r.ok) return undefined;
+    files = await r.json();
+  } catch {
+    return undefined;
+  }
+  const entry = files && files[file];
+  if (!entry) return undefined;
+  return fetchVerified(new URL(`wasm/${file}`, root).href, file, entry, (p) => progress('wasm', p));
+}
+
+const ops = {
+  async init({ forceScalar = false } = {}) {
+    if (typeof WebAssembly !== 'object') throw new BlobError('nowasm', 'This browser has no WebAssembly, which the decoder needs.');
+    const t0 = performance.now();
+    const manifestP = fetchJson(dataUrl('manifest.json'), 'manifest.json').then(checkManifest);
+    let api;
+    try {
+      api = await import(new URL('wasm/wardrobe.js', root).href);
+    } catch (e) {
+      throw new BlobError('missing', `Could not load the WebAssembly module (wasm/wardrobe.js): ${e.message}`);
+    }
+    const simd = !forceScalar && api.simdSupported();
+    const wasmBinaryP = loadWasmBinary(simd);
+    // The decoder download overlaps the wasm compile.
+    const decoderP = manifestP.then((m) => fetchVerified(dataUrl(m.blobs.decoder.file), m.blobs.decoder.file, m.blobs.decoder, (p) => progress('decoder', p)));
+    decoderP.catch(() => {}); // reported below, after the module
+    const wasmBinary = await wasmBinaryP;
+    wardrobe = await api.loadWardrobe(wasmBinary ? { simd, wasmBinary } : { simd });
+    manifest = await manifestP;
+    const bytes = await decoderP;
+    try {
+      model = wardrobe.Model.fromBytes(bytes);
+    } catch (e) {
+      throw new BlobError('corrupt', `${manifest.blobs.decoder.file} could not be read: ${e.message}`);
+    }
+    return {
+      simd: wardrobe.simd,
+      simdSupported: api.simdSupported(),
+      latentSize: model.latentSize,
+      kl: model.klActivity(),
+      manifest,
+      loadMs: performance.now() - t0,
+    };
+  },
+
+  async loadIndex() {
+    const info = manifest.blobs.index;
+    if (!info) throw new BlobError('missing', 'The manifest lists no index blob; search is unavailable.');
+    const bytes = await fetchVerified(dataUrl(info.file), info.file, info, (p) => progress('index', p));
+    try {
+      index = wardrobe.Index.fromBytes(bytes);
+    } catch (e) {
+      throw new BlobError('corrupt', `${info.file} could not be read: ${e.message}`);
+    }
+    if (index.latentSize !== model.latentSize) {
+      const msg = `${info.file} has ${index.latentSize} latent dimensions, the decoder ${model.latentSize}.`;
+      index.delete();
+      index = null;
+      throw new BlobError('corrupt', msg);
+    }
+    labels = new Uint8Array(index.size);
+    for (let i = 0; i < index.size; i++) labels[i] = index.label(i);
+    const xy = index.project();
+    const pca = index.pca();
+    const result = { size: index.size, xy, labels: labels.slice(), pca, classMeans: index.classMeans() };
+    return transferable(result, [xy.buffer, result.labels.buffer]);
+  },
+
+  // One interactive frame: decode z and (if asked and the index is loaded) rank the dataset.
+  frame({ z, search }) {
+    const t0 = performance.now();
+    const pixels = model.decode(z);
+    const results = {};
+    if (search && index) {
+      for (const metric of search.metrics) results[metric] = index.search(z, search.k, metric, search.filter);
+    }
+    const ms = performance.now() - t0;
+    return transferable({ pixels, results, ms }, [pixels.buffer]);
+  },
+
+  // n latent vectors (n * d floats) -> n images; optionally each one's most likely dataset garment.
+  batch({ Z, n, nearest, filter }) {
+    const pixels = model.decodeBatch(Z, n);
+    let ids = null;
+    if (nearest && index) {
+      const d = model.latentSize;
+      ids = new Int32Array(n);
+      for (let i = 0; i < n; i++) ids[i] = index.search(Z.subarray(i * d, (i + 1) * d), 1, 'likelihood', filter).ids[0];
+    }
+    return transferable({ pixels, ids }, ids ? [pixels.buffer, ids.buffer] : [pixels.buffer]);
+  },
+
+  garment({ id }) {
+    requireIndex();
+    return { id, mu: index.mu(id), sigma: index.sigma(id), label: index.label(id), split: index.split(id) };
+  },
+
+  mus({ ids }) {
+    requireIndex();
+    const d = index.latentSize;
+    const out = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => out.set(index.mu(id), i * d));
+    return transferable({ mus: out }, [out.buffer]);
+  },
+};
+
+function requireIndex() {
+  if (!index) throw new BlobError('noindex', 'The garment index is not loaded, so dataset garments are unavailable.');
+}
+
+// Marks a result whose listed buffers move to the page instead of being copied.
+function transferable(result, buffers) {
+  return { __transfer: buffers, result };
+}
+
+// Requests run as they arrive: the compute operations are synchronous, so they never interleave;
+// only downloads wait, and a frame never queues behind the index download. The page coalesces
+// interactive frames itself (at most one in flight).
+self.onmessage = async (e) => {
+  const { id, op, args } = e.data;
+  try {
+    if (!ops[op]) throw new Error(`unknown operation ${op}`);
+    if (op !== 'init' && !model) throw new BlobError('nomodel', 'The decoder is not loaded.');
+    let out = await ops[op](args);
+    let buffers = [];
+    if (out && out.__transfer) {
+      buffers = out.__transfer;
+      out = out.result;
+    }
+    post({ id, ok: true, result: out }, buffers);
+  } catch (err) {
+    post({ id, ok: false, error: err && err.message ? err.message : String(err), kind: (err && err.kind) || 'error' });
+  }
+};

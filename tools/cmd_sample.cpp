@@ -53,7 +53,7 @@ Status cmd_sample(int argc, char** argv) {
 
 Status cmd_reconstruct(int argc, char** argv) {
   Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out", "data", "n", "scale", "cols"}, {}));
+  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out", "data", "n", "scale", "cols"}, {"only-reconstructions"}));
   LW_RETURN_IF_ERROR(args.require("model"));
   LW_RETURN_IF_ERROR(args.require("out"));
   int n = 0, scale = 0, cols = 0;
@@ -72,14 +72,17 @@ Status cmd_reconstruct(int argc, char** argv) {
   encode_all(params, config, x, &mu, &sigma);
   const std::vector<uint8_t> recon = decode_to_bytes(params, config, mu);
   // Rows alternate: originals, then their reconstructions (from z = mu).
+  // --only-reconstructions leaves the dataset's own images out (for pictures
+  // that get committed: the dataset's images are never committed).
+  const bool originals = !args.has("only-reconstructions");
   std::vector<uint8_t> grid;
   for (int start = 0; start < n; start += cols) {
     const int row = std::min(cols, n - start);
-    for (int i = 0; i < row; ++i) {
+    for (int i = 0; i < row && originals; ++i) {
       const uint8_t* src = data.test_images.pixels.data() + static_cast<size_t>(start + i) * kImagePixels;
       grid.insert(grid.end(), src, src + kImagePixels);
     }
-    grid.resize(grid.size() + static_cast<size_t>(cols - row) * kImagePixels, 0);
+    if (originals) grid.resize(grid.size() + static_cast<size_t>(cols - row) * kImagePixels, 0);
     grid.insert(grid.end(), recon.begin() + static_cast<long>(start) * kImagePixels,
                 recon.begin() + static_cast<long>(start + row) * kImagePixels);
     grid.resize(grid.size() + static_cast<size_t>(cols - row) * kImagePixels, 0);

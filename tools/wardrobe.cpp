@@ -27,7 +27,7 @@ const Command kCommands[] = {
      "sample --model PATH --out grid.png [--n 64] [--seed 1] [--temperature 1] [--scale 3]\n"
      "    Decodes z ~ N(0, t^2 I) into a PNG grid."},
     {"reconstruct", lw::cmd_reconstruct,
-     "reconstruct --model PATH --out grid.png [--data DIR] [--n 32] [--scale 3]\n"
+     "reconstruct --model PATH --out grid.png [--data DIR] [--n 32] [--scale 3] [--only-reconstructions]\n"
      "    Test garments (odd rows) above their reconstructions (even rows), as a PNG grid."},
     {"export", lw::cmd_export,
      "export --model PATH --out-dir DIR [--dtype f16|f32]\n"

@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const root = new URL('./', import.meta.url);
 
 // Measurements read by tests/browser/page-bench.mjs.
-const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [] });
+const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [] });
 
 export const app = {
   client: null,
@@ -159,14 +159,17 @@ function drawFrame(z, res) {
     requestAnimationFrame(() => {
       perf.firstGarment = performance.now();
       performance.mark('lw-first-garment');
+      // The index is not needed for the first garment: fetch it once that is on screen.
+      if (app.onFirstGarment) app.onFirstGarment();
     });
   }
 }
 
 function updateCaption(results) {
-  const cap = $('preview-caption');
   const src = $('source');
   if (app.zSource && app.index) {
+    if (src._id === app.zSource.id && !src.hidden) return updateCaptionText(results);
+    src._id = app.zSource.id;
     src.hidden = false;
     const px = app.store.peek(app.zSource.id);
     if (px) drawGarment($('source-canvas'), px, app.lut);
@@ -175,12 +178,18 @@ function updateCaption(results) {
   } else {
     src.hidden = true;
   }
+  updateCaptionText(results);
+}
+
+function updateCaptionText(results) {
+  const cap = $('preview-caption');
   const top = results && results.likelihood;
   const parts = [];
   if (app.zSource) parts.push(`μ of garment <b>#${app.zSource.id}</b>, a ${escapeHtml(app.className(app.zSource.label))} (${app.zSource.split})`);
   else if (top && top.ids.length) parts.push(`Most likely garment: <b>${escapeHtml(app.className(app.index.labels[top.ids[0]]))}</b> #${top.ids[0]}`);
   else parts.push('Decoded from the current z');
-  cap.innerHTML = parts.join('');
+  const html = parts.join('');
+  if (cap._html !== html) cap.innerHTML = cap._html = html;
 }
 
 function escapeHtml(s) {
@@ -271,6 +280,18 @@ for (const p of document.querySelectorAll('.layout > .panel')) {
   });
 }
 
+$('copy-link').addEventListener('click', async () => {
+  saveUrl();
+  const b = $('copy-link');
+  try {
+    await navigator.clipboard.writeText(location.href);
+    b.textContent = 'Link copied';
+  } catch {
+    b.textContent = 'Copy from the address bar';
+  }
+  setTimeout(() => (b.textContent = 'Copy link'), 1800);
+});
+
 // ---------------------------------------------------------------- explore controls
 
 $('reset').addEventListener('click', () => app.setZ(new Float32Array(app.latentSize)));
@@ -311,6 +332,7 @@ colormapSelect.addEventListener('change', () => {
   app.colormap = colormapSelect.value;
   app.lut = colormapPacked(app.colormap);
   document.documentElement.style.setProperty('--garment-bg', colormapBackground(app.colormap));
+  $('source')._id = null;
   app.emit('colormap');
   requestFrame();
 });
@@ -389,9 +411,11 @@ async function boot() {
   search.init();
   timeline.init();
   latentMap.init();
+  app.onFirstGarment = () => {
+    app.onFirstGarment = null;
+    loadIndex();
+  };
   applyState(parseLocation());
-  // The index is not needed for the first garment: fetch it once that is on its way.
-  requestAnimationFrame(() => setTimeout(loadIndex, 0));
 }
 
 async function loadIndex() {

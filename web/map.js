@@ -182,7 +182,10 @@ export class LatentMap {
     this.drawPending = true;
     requestAnimationFrame(() => {
       this.drawPending = false;
+      const t0 = performance.now();
       this.draw();
+      const perf = window.__lwPerf;
+      if (perf && this.data && perf.mapMs.length < 5000) perf.mapMs.push(performance.now() - t0);
     });
   }
 

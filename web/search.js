@@ -5,7 +5,10 @@
 import { drawGarment, clearGarment, garmentCanvas } from './render.js';
 
 const $ = (id) => document.getElementById(id);
-const TITLES = { likelihood: 'log q(z|x) · higher is closer', euclidean: 'Euclidean ‖z − μ‖ · lower is closer' };
+const TITLES = {
+  likelihood: ['Likelihood ', 'log q(z|x)', ', higher first'],
+  euclidean: ['Euclidean ', '‖z − μ‖', ', lower first'],
+};
 
 export class SearchPanel {
   constructor(app) {
@@ -76,7 +79,12 @@ export class SearchPanel {
       slot.metric = metrics[i] ?? null;
       slot.el.hidden = !slot.metric;
       slot.el.dataset.metric = slot.metric ?? '';
-      if (slot.metric) slot.title.textContent = TITLES[slot.metric];
+      if (slot.metric) {
+        const [a, b, c] = TITLES[slot.metric];
+        const em = document.createElement('em');
+        em.textContent = b;
+        slot.title.replaceChildren(a, em, c);
+      }
       while (slot.cards.length < this.k) slot.cards.push(this.makeCard(slot));
       slot.cards.forEach((c, j) => (c.li.hidden = j >= this.k || c.id === null));
     });

@@ -312,3 +312,42 @@ test('phone-sized viewport: one panel at a time, chosen by the journey buttons',
     await phone.close();
   }
 });
+
+test('the GIF encoder round-trips noise (LZW table resets) through Chromium\'s decoder, every frame', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(server.url + 'gif.js'); // any same-origin page will do
+  const result = await page.evaluate(async () => {
+    const { encodeGif } = await import('/gif.js');
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const W = 150, H = 130;
+    const frames = [0, 1, 2].map((f) => {
+      const a = new Uint8Array(W * H);
+      for (let i = 0; i < a.length; i++) a[i] = f === 0 ? Math.floor(rnd() * 256) : f === 1 ? i % 7 : rnd() < 0.5 ? 3 : Math.floor(rnd() * 256);
+      return a;
+    });
+    const palette = new Uint8Array(768);
+    for (let i = 0; i < 256; i++) palette.set([i, 255 - i, (i * 7) & 255], 3 * i);
+    const gif = encodeGif({ width: W, height: H, frames, palette, delayCs: 10 });
+    const decoder = new ImageDecoder({ data: gif, type: 'image/gif' });
+    await decoder.tracks.ready;
+    const count = decoder.tracks.selectedTrack.frameCount;
+    const c = new OffscreenCanvas(W, H);
+    const ctx = c.getContext('2d');
+    let bad = 0;
+    for (let f = 0; f < count; f++) {
+      const { image } = await decoder.decode({ frameIndex: f });
+      ctx.drawImage(image, 0, 0);
+      image.close();
+      const d = ctx.getImageData(0, 0, W, H).data;
+      for (let i = 0; i < W * H; i++) {
+        const p = frames[f][i] * 3;
+        if (d[4 * i] !== palette[p] || d[4 * i + 1] !== palette[p + 1] || d[4 * i + 2] !== palette[p + 2]) bad++;
+      }
+    }
+    return { count, bad, bytes: gif.length };
+  });
+  assert.equal(result.count, 3);
+  assert.equal(result.bad, 0, `${result.bad} pixels differ`);
+  await page.close();
+});

@@ -15,15 +15,18 @@ export async function startServer({ root = webRoot, intercept = null } = {}) {
     throw new Error(`${root}/index.html not found: run bash scripts/build-web.sh first`);
   }
   const serve = sirv(root, { etag: true, maxAge: 0, dev: false });
-  const bytes = { total: 0, byPath: new Map() }; // body bytes sent, for the benchmark
+  // Body bytes sent, for the benchmark: in total, per path, and per request with its arrival time.
+  const bytes = { total: 0, byPath: new Map(), requests: [] };
   const server = http.createServer((req, res) => {
     const write = res.write.bind(res), end = res.end.bind(res);
+    const entry = { t: Date.now(), path: req.url.split('?')[0], bytes: 0 };
+    bytes.requests.push(entry);
     const count = (chunk) => {
       if (!chunk || typeof chunk === 'function') return;
       const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
       bytes.total += n;
-      const p = req.url.split('?')[0];
-      bytes.byPath.set(p, (bytes.byPath.get(p) || 0) + n);
+      entry.bytes += n;
+      bytes.byPath.set(entry.path, (bytes.byPath.get(entry.path) || 0) + n);
     };
     res.write = (chunk, ...rest) => (count(chunk), write(chunk, ...rest));
     res.end = (chunk, ...rest) => (count(chunk), end(chunk, ...rest));
@@ -41,6 +44,7 @@ export async function startServer({ root = webRoot, intercept = null } = {}) {
     resetBytes() {
       bytes.total = 0;
       bytes.byPath.clear();
+      bytes.requests.length = 0;
     },
     close: () => new Promise((resolve) => {
       server.closeAllConnections?.();

@@ -12,14 +12,14 @@
 //
 // Errors: every method that can fail throws a plain `Error` whose message is
 // the C++ parser's / validator's message (e.g. "blob truncated: ...",
-// "z has 15 values, the model's latent size is 16"). Nothing aborts: the
+// "z has 15 values, the latent size is 16"). Nothing aborts: the
 // module stays usable after an error.
 //
 // Memory: Model and Index objects hold C++ memory inside the wasm heap that
-// the JS garbage collector does NOT free. Call delete() when done (once;
-// any method called after delete() throws). Returned typed arrays are fresh
-// JS copies (never views of the wasm heap), so they stay valid forever and
-// may be transferred to another thread.
+// the JS garbage collector does NOT free. Call delete() when done (calling
+// it again does nothing; any other method called after delete() throws).
+// Returned typed arrays are fresh JS copies (never views of the wasm heap),
+// so they stay valid forever and may be transferred to another thread.
 
 /** Latent vector(s): a Float32Array (or any array-like of numbers). */
 export type LatentInput = Float32Array | ArrayLike<number>;
@@ -121,6 +121,8 @@ export interface Wardrobe {
   readonly Index: IndexStatic;
   /** Current size of the wasm linear memory in bytes (grows, never shrinks). */
   heapBytes(): number;
+  /** Bytes currently allocated inside the wasm heap by malloc (for leak checks). */
+  heapUsed(): number;
 }
 
 export interface LoadOptions {

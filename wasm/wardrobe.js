@@ -1,0 +1,298 @@
+// latent-wardrobe WebAssembly runtime: the public JS API (see wardrobe.d.ts).
+//
+// Loads the Emscripten module (wardrobe_simd.{js,wasm}, or wardrobe_scalar
+// when the engine lacks wasm SIMD) from next to this file and wraps its thin
+// Embind classes (wasm/bindings.cpp) into Model and Index objects whose
+// methods take/return plain typed arrays and throw Error(message) on bad input.
+//
+// Boundary rules (why the code below looks the way it does):
+//  - Inputs are copied once into a buffer owned by the C++ object; outputs are
+//    copied once out of one. The heap views (M.HEAPU8 etc.) are re-read after
+//    every call that may grow memory, never cached across one.
+//  - C++ reports errors as a status code plus M.lastError(); the module stays
+//    usable after an error.
+
+// A minimal module using one SIMD instruction: (func (result v128) i32.const 0 i32x4.splat).
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,        // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00,                          // function section: 1 function of type 0
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b,  // code: i32.const 0; i32x4.splat; end
+]);
+
+/** True if this engine validates a module using WebAssembly SIMD (v128). */
+export function simdSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const isNode = typeof process === 'object' && process !== null && typeof process.versions === 'object' &&
+  typeof process.versions.node === 'string' && typeof window === 'undefined';
+
+/**
+ * Loads the wasm module and returns { simd, Model, Index, heapBytes() }.
+ * options.simd forces a build; options.wasmBinary gives the .wasm bytes;
+ * options.locateFile maps 'wardrobe_simd.js' / '.wasm' file names to URLs.
+ */
+export async function loadWardrobe(options = {}) {
+  const simd = options.simd === undefined ? simdSupported() : Boolean(options.simd);
+  const base = simd ? 'wardrobe_simd' : 'wardrobe_scalar';
+  const locate = typeof options.locateFile === 'function'
+    ? options.locateFile
+    : (name) => new URL(name, import.meta.url).href;
+  let wasmBinary = options.wasmBinary;
+  if (wasmBinary === undefined && isNode) {
+    // Emscripten 3.1.6 would fetch() a file path in Node 18+, which fails.
+    const { readFile } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    const url = locate(`${base}.wasm`);
+    wasmBinary = await readFile(url.startsWith('file:') ? fileURLToPath(url) : url);
+  }
+  const { default: factory } = await import(locate(`${base}.js`));
+  const moduleArgs = { locateFile: (name) => locate(name) };
+  if (wasmBinary !== undefined) {
+    moduleArgs.wasmBinary = wasmBinary instanceof Uint8Array ? wasmBinary : new Uint8Array(wasmBinary);
+  }
+  let M;
+  try {
+    M = await factory(moduleArgs);
+  } catch (e) {
+    throw new Error(`latent-wardrobe: could not instantiate ${base}.wasm: ${e && e.message ? e.message : e}`);
+  }
+  return makeApi(M, simd);
+}
+
+const METRICS = { likelihood: 0, euclidean: 1 };
+const SPLITS = { all: -1, train: 0, test: 1 };
+const SPLIT_NAMES = ['train', 'test'];
+const KIND_GREY = 0;
+const KIND_RGBA = 1;
+const KIND_PROB = 2;
+
+function makeApi(M, simd) {
+  const lastError = () => new Error(M.lastError());
+
+  function toBytes(bytes, who) {
+    if (bytes instanceof Uint8Array) return bytes;
+    if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+    if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    throw new Error(`${who}: expected a Uint8Array of blob bytes, got ${describe(bytes)}`);
+  }
+
+  // Copies the blob into the module's staging buffer, then lets `handle`
+  // parse it; the staging buffer is freed either way.
+  function loadInto(handle, bytes, who) {
+    const u8 = toBytes(bytes, who);
+    try {
+      const ptr = M.stage(u8.length);
+      M.HEAPU8.set(u8, ptr);
+      if (handle.load(u8.length) !== 0) throw lastError();
+    } catch (e) {
+      handle.delete();
+      throw e instanceof Error ? e : new Error(String(e));
+    } finally {
+      M.unstage();
+    }
+  }
+
+  function checkArray(z, what) {
+    if (z === null || typeof z !== 'object' || typeof z.length !== 'number') {
+      throw new Error(`${what} must be a Float32Array or an array of numbers, got ${describe(z)}`);
+    }
+  }
+
+  function checkInt(v, what) {
+    if (!Number.isInteger(v)) throw new Error(`${what} must be an integer, got ${describe(v)}`);
+    // Embind takes 32-bit ints; larger values are out of range anyway.
+    return Math.max(-0x80000000, Math.min(v, 0x7fffffff));
+  }
+
+  function copyF32(ptr, count) {
+    const start = ptr >>> 2;
+    return new Float32Array(M.HEAPF32.subarray(start, start + count));
+  }
+
+  class Model {
+    #h;
+    #d;
+    #pixels;
+    constructor(handle) {
+      this.#h = handle;
+      this.#d = handle.latentSize();
+      this.#pixels = handle.imageSize();
+    }
+
+    static fromBytes(bytes) {
+      const h = new M.WasmModel();
+      loadInto(h, bytes, 'Model.fromBytes');
+      return new Model(h);
+    }
+
+    get latentSize() { return this.#d; }
+    get imageSize() { return this.#pixels; }
+
+    #handle() {
+      if (this.#h === null) throw new Error('Model: used after delete()');
+      return this.#h;
+    }
+
+    klActivity() {
+      return copyF32(this.#handle().klPtr(), this.#d);
+    }
+
+    // Copies z in, decodes n samples into the C++ output buffer, returns its address.
+    #run(z, n, kind, what) {
+      const h = this.#handle();
+      checkArray(z, what);
+      const ptr = h.inputPtr(z.length);
+      if (ptr === 0) throw lastError();
+      M.HEAPF32.set(z, ptr >>> 2);
+      if (h.decode(z.length, n, kind) !== 0) throw lastError();
+      return h.outputPtr();
+    }
+
+    #batch(Z, n, kind) {
+      n = checkInt(n, 'n');
+      const out = this.#run(Z, n, kind, 'Z');
+      const bytes = n * this.#pixels * (kind === KIND_RGBA ? 4 : 1);
+      const r = new Uint8ClampedArray(bytes);
+      r.set(M.HEAPU8.subarray(out, out + bytes));
+      return r;
+    }
+
+    decode(z) { return this.#batch(z, 1, KIND_GREY); }
+    decodeRGBA(z) { return this.#batch(z, 1, KIND_RGBA); }
+    decodeBatch(Z, n) { return this.#batch(Z, n, KIND_GREY); }
+    decodeBatchRGBA(Z, n) { return this.#batch(Z, n, KIND_RGBA); }
+    decodeProbabilities(z) {
+      return copyF32(this.#run(z, 1, KIND_PROB, 'z'), this.#pixels);
+    }
+
+    delete() {
+      if (this.#h !== null) {
+        this.#h.delete();
+        this.#h = null;
+      }
+    }
+  }
+
+  class Index {
+    #h;
+    #n;
+    #d;
+    constructor(handle) {
+      this.#h = handle;
+      this.#n = handle.size();
+      this.#d = handle.latentSize();
+    }
+
+    static fromBytes(bytes) {
+      const h = new M.WasmIndex();
+      loadInto(h, bytes, 'Index.fromBytes');
+      return new Index(h);
+    }
+
+    get size() { return this.#n; }
+    get latentSize() { return this.#d; }
+
+    #handle() {
+      if (this.#h === null) throw new Error('Index: used after delete()');
+      return this.#h;
+    }
+
+    search(z, k, metric = 'likelihood', filter = {}) {
+      const h = this.#handle();
+      checkArray(z, 'query');
+      k = checkInt(k, 'k');
+      if (!Object.prototype.hasOwnProperty.call(METRICS, metric)) {
+        throw new Error(`metric must be 'likelihood' or 'euclidean', got ${describe(metric)}`);
+      }
+      if (filter === null || typeof filter !== 'object') {
+        throw new Error(`filter must be an object like {split: 'all', label: -1}, got ${describe(filter)}`);
+      }
+      const splitName = filter.split === undefined ? 'all' : filter.split;
+      if (!Object.prototype.hasOwnProperty.call(SPLITS, splitName)) {
+        throw new Error(`filter.split must be 'all', 'train' or 'test', got ${describe(splitName)}`);
+      }
+      const label = filter.label === undefined || filter.label === null ? -1 : filter.label;
+      if (!Number.isInteger(label) || label < -1 || label > 9) {
+        throw new Error(`filter.label must be -1 (all) or a class 0..9, got ${describe(label)}`);
+      }
+      const ptr = h.queryPtr(z.length);
+      if (ptr === 0) throw lastError();
+      M.HEAPF32.set(z, ptr >>> 2);
+      if (h.search(z.length, k, METRICS[metric], SPLITS[splitName], label) !== 0) throw lastError();
+      const hits = h.hitCount();
+      const ids = h.idsPtr() >>> 2;
+      const scores = h.scoresPtr() >>> 2;
+      return {
+        ids: new Int32Array(M.HEAP32.subarray(ids, ids + hits)),
+        scores: new Float32Array(M.HEAPF32.subarray(scores, scores + hits)),
+      };
+    }
+
+    #item(id, what) {
+      const h = this.#handle();
+      if (h.item(checkInt(id, 'id'), what) !== 0) throw lastError();
+      return copyF32(h.itemPtr(), this.#d);
+    }
+    mu(id) { return this.#item(id, 0); }
+    sigma(id) { return this.#item(id, 1); }
+
+    label(id) {
+      const v = this.#handle().label(checkInt(id, 'id'));
+      if (v < 0) throw lastError();
+      return v;
+    }
+    split(id) {
+      const v = this.#handle().split(checkInt(id, 'id'));
+      if (v < 0) throw lastError();
+      return SPLIT_NAMES[v];
+    }
+
+    pca() {
+      const h = this.#handle();
+      return {
+        mean: copyF32(h.pcaMeanPtr(), this.#d),
+        components: copyF32(h.pcaComponentsPtr(), 2 * this.#d),
+        variance: copyF32(h.pcaVariancePtr(), 2),
+      };
+    }
+    classMeans() {
+      return copyF32(this.#handle().classMeansPtr(), 10 * this.#d);
+    }
+    project() {
+      const h = this.#handle();
+      if (h.project() !== 0) throw lastError();
+      return copyF32(h.projectionPtr(), 2 * this.#n);
+    }
+
+    delete() {
+      if (this.#h !== null) {
+        this.#h.delete();
+        this.#h = null;
+      }
+    }
+  }
+
+  return Object.freeze({
+    simd,
+    Model: Object.freeze({ fromBytes: (bytes) => Model.fromBytes(bytes) }),
+    Index: Object.freeze({ fromBytes: (bytes) => Index.fromBytes(bytes) }),
+    heapBytes: () => M.HEAPU8.buffer.byteLength,
+    heapUsed: () => M.heapUsed(),
+  });
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.length ?? v.byteLength})`;
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  return typeof v;
+}

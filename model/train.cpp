@@ -1,10 +1,13 @@
 #include "model/train.h"
 
+#include "model/shard_pool.h"
+
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <functional>
 
 namespace lw {
 
@@ -98,14 +101,38 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   for (int i = n - 1; i > 0; --i) {
     std::swap(order[static_cast<size_t>(i)], order[state->rng.below(static_cast<uint64_t>(i) + 1)]);
   }
+  // Data-parallel: each thread takes a contiguous shard of the batch with its
+  // own scratch and gradients (Eigen runs single-threaded inside), and the
+  // shards' gradients are summed. One thread reproduces the plain step.
+  const int threads = std::max(1, std::min(omp_get_max_threads(), batch / 16));
+  // Each shard's GEMMs run single-threaded; restored when the epoch ends.
+  const int eigen_threads = Eigen::nbThreads();
+  if (threads > 1) Eigen::setNbThreads(1);
   // Everything the steps touch is allocated here, once per epoch.
-  VaeScratch scratch;
-  scratch.resize(state->config, batch);
-  VaeParams grads;
-  allocate_params(state->config, &grads);
-  Adam adam(AdamConfig{}, &state->weights, &grads, &state->adam);
+  std::vector<VaeScratch> scratch(static_cast<size_t>(threads));
+  std::vector<VaeParams> grads(static_cast<size_t>(threads));
+  std::vector<int> shard_start(static_cast<size_t>(threads) + 1);
+  for (int t = 0; t <= threads; ++t) shard_start[static_cast<size_t>(t)] = batch * t / threads;
+  std::vector<std::vector<ParamRef<float>>> grad_refs;
+  for (int t = 0; t < threads; ++t) {
+    scratch[static_cast<size_t>(t)].resize(state->config,
+                                           shard_start[static_cast<size_t>(t) + 1] - shard_start[static_cast<size_t>(t)]);
+    allocate_params(state->config, &grads[static_cast<size_t>(t)]);
+    grad_refs.push_back(grads[static_cast<size_t>(t)].params());
+  }
+  Adam adam(AdamConfig{}, &state->weights, &grads[0], &state->adam);
   Eigen::MatrixXf x(data.rows(), batch);
   Eigen::MatrixXf eps(state->config.latent, batch);
+  std::vector<LossSums> shard_sums(static_cast<size_t>(threads));
+
+  ShardPool pool(threads);
+  float beta = 1.0f;  // the current step's KL weight, read by the shards
+  const std::function<void(int)> run_shard = [&](int shard) {
+    const size_t t = static_cast<size_t>(shard);
+    const int start = shard_start[t], len = shard_start[t + 1] - shard_start[t];
+    shard_sums[t] = forward(state->weights, x.middleCols(start, len), eps.middleCols(start, len), &scratch[t]);
+    backward(state->weights, x.middleCols(start, len), beta, &scratch[t], &grads[t], batch);
+  };
 
   EpochStats stats;
   for (int step = 0; step < steps; ++step) {
@@ -113,11 +140,22 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     gather_batch(data, order, static_cast<size_t>(step) * static_cast<size_t>(batch), state->train.binarize,
                  &state->rng, &x);
     fill_normal(&state->rng, &eps);
-    const LossSums sums = forward(state->weights, x, eps, &scratch);
-    backward(state->weights, x, kl_weight_at(state->train, position), &scratch, &grads);
+    beta = kl_weight_at(state->train, position);
+    pool.run(run_shard);
+    if (threads > 1) {
+      // Sum the shards' gradients into grads[0].
+      for (size_t i = 0; i < grad_refs[0].size(); ++i) {
+        Eigen::Map<Eigen::VectorXf> total(grad_refs[0][i].data, static_cast<Eigen::Index>(grad_refs[0][i].size()));
+        for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
+          total += Eigen::Map<const Eigen::VectorXf>(grad_refs[t][i].data, total.size());
+        }
+      }
+    }
     adam.step(learning_rate_at(state->train, position));
-    stats.rec += sums.rec;
-    stats.kl += sums.kl;
+    for (const LossSums& sums : shard_sums) {
+      stats.rec += sums.rec;
+      stats.kl += sums.kl;
+    }
     stats.images += batch;
     if (progress) progress(stats.images, static_cast<long>(steps) * batch, (stats.rec + stats.kl) / stats.images);
   }
@@ -127,6 +165,7 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   }
   stats.neg_elbo = stats.rec + stats.kl;
   state->epochs_done += 1;
+  Eigen::setNbThreads(eigen_threads);
   return stats;
 }
 

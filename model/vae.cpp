@@ -205,8 +205,6 @@ LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<
   decode(p, s);
   const int b = s->batch;
   const int n = static_cast<int>(x.rows());
-  // Per-sample terms are independent: split them across both cores.
-#pragma omp parallel for schedule(static)
   for (int i = 0; i < b; ++i) {
     s->rec(i) = bernoulli_nll(s->logits.col(i).data(), x.col(i).data(), n);
     // KL(N(mu, sigma^2) || N(0, 1)) = -1/2 sum(1 + logvar - mu^2 - sigma^2).
@@ -222,11 +220,10 @@ LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<
 
 template <typename T>
 void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x, T beta,
-              VaeScratchT<T>* s, VaeParamsT<T>* g) {
-  const T inv_b = T(1) / static_cast<T>(s->batch);
+              VaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over) {
+  const T inv_b = T(1) / static_cast<T>(mean_over > 0 ? mean_over : s->batch);
   // d(mean rec)/d logits = (sigmoid(l) - x) / B.
   const int b = s->batch;
-#pragma omp parallel for schedule(static)
   for (int i = 0; i < b; ++i) {
     s->d_logits.col(i).array() =
         (T(1) / (T(1) + (-s->logits.col(i).array()).exp()) - x.col(i).array()) * inv_b;
@@ -275,7 +272,7 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
   template LossSums forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,            \
                                const Eigen::Ref<const DenseT<T>::Matrix>&, VaeScratchT<T>*);                \
   template void backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&, T,            \
-                            VaeScratchT<T>*, VaeParamsT<T>*);                                               \
+                            VaeScratchT<T>*, VaeParamsT<T>*, int);                                            \
   template T bernoulli_nll<T>(const T*, const T*, int);
 
 LW_INSTANTIATE(float)

@@ -133,10 +133,12 @@ LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<
                  const Eigen::Ref<const typename DenseT<T>::Matrix>& eps, VaeScratchT<T>* s);
 
 // Exact gradients of the mean over the batch of (rec + beta * kl), using the
-// activations left in s by forward(). Overwrites *grads.
+// activations left in s by forward(). Overwrites *grads. When the batch is
+// one shard of a larger one (data-parallel training), mean_over is the full
+// batch size, so the shards' gradients add up to the full batch's.
 template <typename T>
 void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-              T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads);
+              T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads, int mean_over = 0);
 
 // Numerically stable Bernoulli negative log-likelihood with logits:
 // sum_j softplus(l_j) - x_j * l_j.

@@ -102,26 +102,12 @@ Status read_index_blob(const uint8_t* data, size_t size, LatentIndex* index, Ind
   LW_RETURN_IF_ERROR(blob.read_f32("class_means", {static_cast<uint32_t>(kNumLabels), d}, ex.class_means.data(),
                                    ex.class_means.size()));
 
-  // Back to row-major mu and sigma, then through LatentIndex::build, which
-  // validates every value (finite, sigma > 0, labels, splits) and rebuilds
-  // the filter bits; the stored log-normalisers must agree with it.
+  // adopt_soa validates every value (finite, 1/(2 sigma^2) > 0, labels,
+  // splits), rebuilds the filter bits and recomputes the log-normalisers,
+  // which must agree with the stored ones.
   const int ni = static_cast<int>(n), di = static_cast<int>(d);
-  std::vector<float> mu(static_cast<size_t>(n) * d), sigma(static_cast<size_t>(n) * d);
-  for (int i = 0; i < ni; ++i) {
-    for (int k = 0; k < di; ++k) {
-      const size_t o = (static_cast<size_t>(i / kSearchBlock) * d + static_cast<size_t>(k)) * kSearchBlock +
-                       static_cast<size_t>(i % kSearchBlock);
-      const float w = inv2var_soa[o];
-      if (!(w > 0.0f)) {
-        return Status::Error("tensor inv2var_soa: item " + std::to_string(i) + " dim " + std::to_string(k) +
-                             " is not positive");
-      }
-      mu[static_cast<size_t>(i) * d + k] = mu_soa[o];
-      sigma[static_cast<size_t>(i) * d + k] = std::sqrt(0.5f / w);
-    }
-  }
   LatentIndex ix;
-  LW_RETURN_IF_ERROR(ix.build(mu.data(), sigma.data(), ni, di, labels.data(), splits.data(), Spread::kSigma));
+  LW_RETURN_IF_ERROR(ix.adopt_soa(mu_soa.data(), inv2var_soa.data(), ni, di, labels.data(), splits.data()));
   for (int i = 0; i < ni; ++i) {
     if (!(std::abs(ix.lognorm[static_cast<size_t>(i)] - lognorm[static_cast<size_t>(i)]) <=
           1e-3f * (1.0f + std::abs(lognorm[static_cast<size_t>(i)])))) {

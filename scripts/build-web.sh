@@ -41,7 +41,7 @@ tool=build/native/tools/wardrobe
 
 if [[ -f scripts/build-wasm.sh ]]; then
   echo "== build-web: wasm module"
-  bash scripts/build-wasm.sh
+  bash scripts/build-wasm.sh --module-only # the page needs the module, not the wasm test suite
 fi
 
 mkdir -p "$out"

@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const root = new URL('./', import.meta.url);
 
 // Measurements read by tests/browser/page-bench.mjs.
-const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [] });
+const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [], drawMs: [], boot: { appStart: performance.now() } });
 
 export const app = {
   client: null,
@@ -128,12 +128,15 @@ function pump() {
   app.client
     .call('frame', { z, search: searchArgs })
     .then((res) => {
-      drawFrame(z, res);
       const t1 = performance.now();
+      drawFrame(z, res);
+      const t2 = performance.now();
       if (perf.frames.length < 5000) {
-        perf.frames.push(t1 - t0);
+        perf.frames.push(t2 - t0);
         perf.workerMs.push(res.ms);
+        perf.drawMs.push(t2 - t1);
       }
+      if (perf.boot.firstFrame === undefined) perf.boot.firstFrame = { sent: t0, answered: t1, drawn: t2 };
     })
     .catch((e) => showDecoderError(e.message))
     .finally(() => {
@@ -154,15 +157,6 @@ function drawFrame(z, res) {
   search.show(res.results, z);
   app.emit('frame', z, res);
   updateCaption(res.results);
-  if (perf.firstGarment === null) {
-    document.body.dataset.decoder = 'ready';
-    requestAnimationFrame(() => {
-      perf.firstGarment = performance.now();
-      performance.mark('lw-first-garment');
-      // The index is not needed for the first garment: fetch it once that is on screen.
-      if (app.onFirstGarment) app.onFirstGarment();
-    });
-  }
 }
 
 function updateCaption(results) {
@@ -382,14 +376,15 @@ async function boot() {
   }
   const params = new URLSearchParams(location.search);
   try {
-    app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent);
+    app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent, window.__lwEarly);
   } catch (e) {
     showDecoderError(`This browser cannot start a module Web Worker (${e.message}).`);
     return;
   }
   let info;
+  perf.boot.initSent = performance.now();
   try {
-    info = await app.client.call('init', { forceScalar: params.get('scalar') === '1' });
+    info = await app.client.init({ forceScalar: params.get('scalar') === '1', hash: location.hash });
   } catch (e) {
     showDecoderError(e.message);
     search.showError('Search needs the decoder, which did not load.');
@@ -397,12 +392,24 @@ async function boot() {
     timeline.showError('The timeline needs the decoder, which did not load.');
     return;
   }
+  perf.boot.initDone = performance.now();
+  perf.boot.worker = info.times;
+  // The first garment goes on screen before the rest of the UI is built.
+  drawGarment(preview, info.first.pixels, app.lut);
+  drawGarment(logo, info.first.pixels, app.lut);
+  await new Promise((resolve) => requestAnimationFrame(() => {
+    perf.firstGarment = performance.now();
+    performance.mark('lw-first-garment');
+    resolve();
+  }));
   app.manifest = info.manifest;
   app.classes = info.manifest.classes;
   app.latentSize = info.latentSize;
   app.kl = info.kl;
   app.z = new Float32Array(info.latentSize);
   app.store = new GarmentStore(new URL(`data/${info.manifest.garments.dir}/`, root).href, info.manifest.garments);
+  // The index is not needed for the first garment: its download starts now, behind the UI build.
+  loadIndex();
   $('garment-id').max = String(info.manifest.garments.count - 1);
   setLoad('decoder', { done: true });
   $('engine').textContent = `Running the ${info.simd ? 'SIMD' : 'scalar'} WebAssembly build.`;
@@ -411,11 +418,8 @@ async function boot() {
   search.init();
   timeline.init();
   latentMap.init();
-  app.onFirstGarment = () => {
-    app.onFirstGarment = null;
-    loadIndex();
-  };
   applyState(parseLocation());
+  document.body.dataset.decoder = 'ready';
 }
 
 async function loadIndex() {

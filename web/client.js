@@ -8,12 +8,17 @@ export class WorkerError extends Error {
 }
 
 export class WardrobeClient {
-  constructor(url, onEvent) {
+  /**
+   * early: the worker index.html started before this module loaded ({worker, queue, error}), which
+   * has already been sent {id: 0, op: 'init'}; its answers so far wait in early.queue.
+   */
+  constructor(url, onEvent, early = null) {
     this.pending = new Map();
     this.nextId = 1;
     this.onEvent = onEvent;
     this.dead = null;
-    this.worker = new Worker(url, { type: 'module' });
+    this.early = early && early.worker ? early : null;
+    this.worker = this.early ? this.early.worker : new Worker(url, { type: 'module' });
     this.worker.onmessage = (e) => this.receive(e.data);
     // A worker that fails to start (missing file, syntax error, no module workers) fails every call.
     this.worker.onerror = (e) => {
@@ -21,6 +26,17 @@ export class WardrobeClient {
       this.fail(new WorkerError(`The background worker failed to start${e.message ? `: ${e.message}` : ''}.`, 'worker'));
     };
     this.worker.onmessageerror = () => this.fail(new WorkerError('The background worker sent an unreadable message.', 'worker'));
+  }
+
+  /** The worker's init: adopts the early worker's request (id 0) or sends one. */
+  init(args) {
+    if (!this.early) return this.call('init', args);
+    const early = this.early;
+    this.early = null;
+    const promise = new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
+    for (const msg of early.queue.splice(0)) this.receive(msg);
+    if (early.error) this.fail(new WorkerError(`The background worker failed to start: ${early.error}.`, 'worker'));
+    return promise;
   }
 
   fail(error) {

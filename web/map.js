@@ -231,6 +231,18 @@ export class LatentMap {
         ctx.fill();
       }
     }
+    ctx.fillStyle = 'rgba(160, 168, 190, 0.7)';
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'bottom';
+    ctx.fillText('PC 1 →', w - 8, h - 6);
+    ctx.save();
+    ctx.translate(14, 8);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText('PC 2 →', 0, -6);
+    ctx.restore();
     const [x, y] = this.toScreen(...this.project(this.app.z));
     ctx.strokeStyle = 'rgba(0, 0, 0, 0.7)';
     ctx.lineWidth = 4;

@@ -6,6 +6,9 @@
 // {event: 'progress' | 'note', ...} while loading.
 
 import { fetchVerified, BlobError } from './blobs.js';
+import { parseHash } from './state.js';
+// Listed here as well as in blobs.js so the module loader fetches it in parallel, not after blobs.js.
+import './sha256.js';
 
 const root = new URL('./', self.location.href); // the folder holding index.html
 const dataUrl = (file) => new URL(`data/${file}`, root).href;
@@ -61,23 +64,31 @@ async function loadWasmBinary(simd) {
 }
 
 const ops = {
-  async init({ forceScalar = false } = {}) {
+  // Loads the module and the decoder, and decodes the first garment (the z in the page's URL, or
+  // zero), so the page can show it before building the rest of its UI.
+  async init({ forceScalar = false, hash = '' } = {}) {
     if (typeof WebAssembly !== 'object') throw new BlobError('nowasm', 'This browser has no WebAssembly, which the decoder needs.');
-    const t0 = performance.now();
+    // Phase times (ms since the worker started), for the benchmark's breakdown.
+    const times = { origin: performance.timeOrigin, start: performance.now() };
+    const mark = (name) => (times[name] = performance.now());
     const manifestP = fetchJson(dataUrl('manifest.json'), 'manifest.json').then(checkManifest);
+    manifestP.then(() => mark('manifest'), () => {});
     let api;
     try {
       api = await import(new URL('wasm/wardrobe.js', root).href);
     } catch (e) {
       throw new BlobError('missing', `Could not load the WebAssembly module (wasm/wardrobe.js): ${e.message}`);
     }
+    mark('loaderImported');
     const simd = !forceScalar && api.simdSupported();
     const wasmBinaryP = loadWasmBinary(simd);
     // The decoder download overlaps the wasm compile.
     const decoderP = manifestP.then((m) => fetchVerified(dataUrl(m.blobs.decoder.file), m.blobs.decoder.file, m.blobs.decoder, (p) => progress('decoder', p)));
-    decoderP.catch(() => {}); // reported below, after the module
+    decoderP.then(() => mark('decoderBytes'), () => {}); // errors are reported below, after the module
     const wasmBinary = await wasmBinaryP;
+    mark('wasmBytes');
     wardrobe = await api.loadWardrobe(wasmBinary ? { simd, wasmBinary } : { simd });
+    mark('wasmReady');
     manifest = await manifestP;
     const bytes = await decoderP;
     try {
@@ -85,13 +96,18 @@ const ops = {
     } catch (e) {
       throw new BlobError('corrupt', `${manifest.blobs.decoder.file} could not be read: ${e.message}`);
     }
+    mark('modelReady');
+    const { state } = parseHash(hash, { latentSize: model.latentSize, itemCount: manifest.garments.count });
+    const z = state.z || new Float32Array(model.latentSize);
+    const first = { z, pixels: model.decode(z) };
     return {
+      first,
       simd: wardrobe.simd,
       simdSupported: api.simdSupported(),
       latentSize: model.latentSize,
       kl: model.klActivity(),
       manifest,
-      loadMs: performance.now() - t0,
+      times,
     };
   },
 

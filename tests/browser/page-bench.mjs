@@ -27,16 +27,34 @@ const median = (arr) => pct(arr, 50);
 const ms = (v) => `${v.toFixed(1)} ms`;
 const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
 
-async function firstGarment(page) {
+const breakdowns = { cold: [], warm: [] };
+async function firstGarment(page, kind) {
   await page.waitForFunction(() => window.__lwPerf && window.__lwPerf.firstGarment !== null, null, { timeout: 30000 });
-  return page.evaluate(() => window.__lwPerf.firstGarment);
+  const { t, boot, nav, origin, firstWorkerMs } = await page.evaluate(() => ({
+    t: window.__lwPerf.firstGarment,
+    boot: window.__lwPerf.boot,
+    nav: performance.getEntriesByType('navigation')[0]?.toJSON(),
+    origin: performance.timeOrigin,
+    firstWorkerMs: window.__lwPerf.workerMs[0],
+  }));
+  // Where the time went, in ms since navigation start (worker phases converted from its clock).
+  const w = boot.worker || {};
+  const rel = (k) => (w[k] !== undefined ? (w[k] + w.origin - origin).toFixed(0) : '-');
+  breakdowns[kind].push(
+    `html ${nav ? nav.responseEnd.toFixed(0) : '-'}, app.js running ${boot.appStart.toFixed(0)}, init sent ${boot.initSent?.toFixed(0)}, ` +
+      `[worker: started ${rel('start')}, manifest ${rel('manifest')}, loader ${rel('loaderImported')}, wasm bytes ${rel('wasmBytes')}, wasm ready ${rel('wasmReady')}, decoder bytes ${rel('decoderBytes')}, model ${rel('modelReady')}], ` +
+      `init done ${boot.initDone?.toFixed(0)}, frame sent ${boot.firstFrame?.sent.toFixed(0)}, answered ${boot.firstFrame?.answered.toFixed(0)} (decode ${firstWorkerMs?.toFixed(1)}), drawn ${boot.firstFrame?.drawn.toFixed(0)}, on screen ${t.toFixed(0)}`,
+  );
+  return t;
 }
 
 async function drag(page, steps) {
   const slider = page.locator('#sliders input[data-dim]').first();
   const box = await slider.boundingBox();
   const y = box.y + box.height / 2;
-  await page.evaluate(() => (window.__lwPerf.frames.length = 0, window.__lwPerf.workerMs.length = 0));
+  await page.evaluate(() => {
+    for (const k of ['frames', 'workerMs', 'drawMs', 'mapMs']) window.__lwPerf[k].length = 0;
+  });
   await page.mouse.move(box.x + box.width / 2, y);
   await page.mouse.down();
   for (let i = 0; i < steps; i++) {
@@ -48,7 +66,7 @@ async function drag(page, steps) {
   }
   await page.mouse.up();
   await page.waitForTimeout(200);
-  return page.evaluate(() => ({ frames: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], map: [...(window.__lwPerf.mapMs || [])] }));
+  return page.evaluate(() => ({ frames: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], draw: [...window.__lwPerf.drawMs], map: [...(window.__lwPerf.mapMs || [])] }));
 }
 
 const server = await startServer();
@@ -62,7 +80,7 @@ try {
       server.resetBytes();
       const page = await b.context.newPage();
       await page.goto(server.url);
-      cold.push(await firstGarment(page));
+      cold.push(await firstGarment(page, 'cold'));
       // Bytes of the requests that arrived before the first garment was on screen (same clock).
       const shownAt = await page.evaluate(() => performance.timeOrigin + window.__lwPerf.firstGarment);
       const firstView = server.bytes.requests.filter((r) => r.t <= shownAt).reduce((s, r) => s + r.bytes, 0);
@@ -77,7 +95,7 @@ try {
       await page.close();
       const again = await b.context.newPage();
       await again.goto(server.url);
-      warm.push(await firstGarment(again));
+      warm.push(await firstGarment(again, 'warm'));
       if (r === 0) {
         await again.waitForSelector('body[data-index="ready"]', { timeout: 60000 });
         await again.waitForTimeout(500);
@@ -97,11 +115,14 @@ try {
 }
 
 const show = (name, s) => {
-  console.log(`  ${name}: ${s.frames.length} frames; decode+search+draw p50 ${ms(median(s.frames))}, p95 ${ms(pct(s.frames, 95))}, max ${ms(Math.max(...s.frames))}; in the worker p50 ${ms(median(s.worker))}, p95 ${ms(pct(s.worker, 95))}${s.map.length ? `; map redraw p95 ${ms(pct(s.map, 95))}` : ''}`);
+  console.log(`  ${name}: ${s.frames.length} frames; decode+search+draw p50 ${ms(median(s.frames))}, p95 ${ms(pct(s.frames, 95))}, max ${ms(Math.max(...s.frames))}; in the worker p50 ${ms(median(s.worker))}, p95 ${ms(pct(s.worker, 95))}; drawing p95 ${ms(pct(s.draw, 95))}${s.map.length ? `; map redraw p95 ${ms(pct(s.map, 95))}` : ''}`);
 };
 console.log(`latent-wardrobe page benchmark (Chromium headless, localhost, ${RUNS} runs; ${engine.trim()})`);
 console.log(`first decoded garment, empty cache: median ${ms(median(cold))}, max ${ms(Math.max(...cold))}   (target <= 1000 ms)  [${cold.map((v) => v.toFixed(0)).join(', ')}]`);
 console.log(`first decoded garment, from cache:  median ${ms(median(warm))}, max ${ms(Math.max(...warm))}   (target <= 300 ms)  [${warm.map((v) => v.toFixed(0)).join(', ')}]`);
+if (process.env.LW_BENCH_VERBOSE) {
+  for (const [kind, list] of Object.entries(breakdowns)) for (const b of list) console.log(`  ${kind}: ${b}`);
+}
 console.log('slider drag (target p95 <= 8 ms):');
 show('likelihood ranking, top 12', dragStats);
 show('likelihood + Euclidean side by side', compareStats);

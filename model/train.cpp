@@ -253,6 +253,24 @@ std::vector<double> iwae_nll(const VaeParams& weights, const VaeConfig& config, 
   return nll;
 }
 
+std::vector<double> neg_elbo_per_image(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x,
+                                       uint64_t seed) {
+  const int n = static_cast<int>(x.cols());
+  std::vector<double> out(static_cast<size_t>(n));
+  Rng rng(seed);
+  const int batch = 500;
+  VaeScratch scratch;
+  for (int start = 0; start < n; start += batch) {
+    const int b = std::min(batch, n - start);
+    if (scratch.batch != b) scratch.resize(config, b);
+    Eigen::MatrixXf eps(config.latent, b);
+    fill_normal(&rng, &eps);
+    forward(weights, x.middleCols(start, b), eps, &scratch);
+    for (int i = 0; i < b; ++i) out[static_cast<size_t>(start + i)] = static_cast<double>(scratch.rec(i) + scratch.kl(i));
+  }
+  return out;
+}
+
 void encode_all(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data, Eigen::MatrixXf* mu,
                 Eigen::MatrixXf* sigma) {
   const int n = static_cast<int>(data.cols());

@@ -84,6 +84,11 @@ Eigen::MatrixXf binarize_fixed(const Eigen::MatrixXf& data, uint64_t seed);
 std::vector<double> iwae_nll(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x_bin,
                              int k, uint64_t seed);
 
+// Negative ELBO of each column of x (used as given: binary or grey values),
+// one eps sample per image with the given seed.
+std::vector<double> neg_elbo_per_image(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x,
+                                       uint64_t seed);
+
 // mu and sigma of every column of data ([latent x n] each).
 void encode_all(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data, Eigen::MatrixXf* mu,
                 Eigen::MatrixXf* sigma);

@@ -70,15 +70,14 @@ Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
 
 Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out,
-                        const std::vector<float>* kl_per_dim) {
+                        const std::vector<StatTensor>& stats) {
   BlobWriter writer(BlobKind::kModelWeights, architecture_of(config), parts);
   if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
   for (const ParamRef<const float>& p : params.params()) {
     if (wanted(p.name, parts)) LW_RETURN_IF_ERROR(add_param(&writer, p.name, p, storage));
   }
-  if (kl_per_dim != nullptr) {
-    LW_RETURN_IF_ERROR(writer.add_f32("stats.kl_per_dim", {static_cast<uint32_t>(config.latent)}, kl_per_dim->data(),
-                                      kl_per_dim->size()));
+  for (const StatTensor& t : stats) {
+    LW_RETURN_IF_ERROR(writer.add_f32(t.name, t.shape, t.values.data(), t.values.size()));
   }
   return writer.finish(out);
 }

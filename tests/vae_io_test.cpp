@@ -37,7 +37,7 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
 
   std::vector<uint8_t> f32, f16;
   const std::vector<float> kl = {0.1f, 2.0f, 0.0f, 3.5f, 1.0f};
-  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, &kl).ok());
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, {{"stats.kl_per_dim", {5}, kl}}).ok());
   REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF16, "{}", &f16).ok());
   CHECK(f16.size() < f32.size() * 0.6);
 

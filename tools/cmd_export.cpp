@@ -2,6 +2,7 @@
 //   export: decoder.lwb (with per-dimension KL activity) and encoder.lwb
 //   index:  index.lwb (all 70,000 garments' q(z|x)), garments/ pixel pages
 // Both refresh manifest.json in the output directory.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -64,29 +65,59 @@ std::vector<int> all_ids(int n) {
 
 Status cmd_export(int argc, char** argv) {
   Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data"}, {}));
+  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data", "anomaly-k"}, {}));
   LW_RETURN_IF_ERROR(args.require("model"));
   LW_RETURN_IF_ERROR(args.require("out-dir"));
   DType dtype;
   LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
+  int anomaly_k = 0;
+  LW_RETURN_IF_ERROR(args.get_int("anomaly-k", 100, 1, 10000, &anomaly_k));
   const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, all_ids(data.test_images.count));
   Eigen::MatrixXf mu, sigma;
-  encode_all(params, config, images_to_matrix(data.test_images, all_ids(data.test_images.count)), &mu, &sigma);
-  const std::vector<float> kl = kl_per_dimension(mu, sigma);
+  encode_all(params, config, test_x, &mu, &sigma);
+  const uint32_t latent = static_cast<uint32_t>(config.latent);
 
   const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
-                           json_escape(config.describe()) + "}";
-  // The decoder blob also carries each dimension's mean KL on the test set,
-  // which the page uses to order and fold the sliders.
+                           json_escape(config.describe()) + ",\"anomaly_k\":" + std::to_string(anomaly_k) + "}";
+  // The decoder blob carries each dimension's mean KL on the test set, which
+  // the page uses to order and fold the sliders.
   std::vector<uint8_t> decoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder, &kl));
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder,
+                                      {{"stats.kl_per_dim", {latent}, kl_per_dimension(mu, sigma)}}));
+  // The encoder blob carries what the page's anomaly score is compared with:
+  // the test garments' scores (grey pixels, as the page scores them), sorted.
+  std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
+  std::fflush(stdout);
+  const std::vector<double> iwae = iwae_nll(params, config, test_x, anomaly_k, kEvalNoiseSeed);
+  const std::vector<double> elbo = neg_elbo_per_image(params, config, test_x, kEvalNoiseSeed);
+  std::vector<StatTensor> stats = {{"stats.test_iwae_sorted", {static_cast<uint32_t>(iwae.size())}, {}},
+                                   {"stats.test_neg_elbo_sorted", {static_cast<uint32_t>(elbo.size())}, {}}};
+  stats[0].values.assign(iwae.begin(), iwae.end());
+  stats[1].values.assign(elbo.begin(), elbo.end());
+  std::sort(stats[0].values.begin(), stats[0].values.end());
+  std::sort(stats[1].values.begin(), stats[1].values.end());
+  // The most anomalous test garments (highest IWAE NLL), as index ids.
+  std::vector<int> order = all_ids(static_cast<int>(iwae.size()));
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return iwae[static_cast<size_t>(a)] != iwae[static_cast<size_t>(b)] ? iwae[static_cast<size_t>(a)] > iwae[static_cast<size_t>(b)] : a < b;
+  });
+  constexpr int kTopAnomalies = 100;
+  StatTensor top_ids{"stats.anomalous_ids", {kTopAnomalies}, {}}, top_nll{"stats.anomalous_nll", {kTopAnomalies}, {}};
+  for (int i = 0; i < kTopAnomalies; ++i) {
+    const int pos = order[static_cast<size_t>(i)];
+    top_ids.values.push_back(static_cast<float>(data.train_images.count + pos));  // exact in f32
+    top_nll.values.push_back(static_cast<float>(iwae[static_cast<size_t>(pos)]));
+  }
+  stats.push_back(top_ids);
+  stats.push_back(top_nll);
   std::vector<uint8_t> encoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder));
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, stats));
   std::printf("exported %s (%s, %s):\n", model_path.c_str(), config.describe().c_str(), dtype_name(dtype).c_str());
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/decoder.lwb", decoder));
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/encoder.lwb", encoder));

@@ -13,5 +13,6 @@ Status cmd_export(int argc, char** argv);
 Status cmd_index(int argc, char** argv);
 Status cmd_search(int argc, char** argv);
 Status cmd_eval_search(int argc, char** argv);
+Status cmd_anomalies(int argc, char** argv);
 
 }  // namespace lw

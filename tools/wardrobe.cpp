@@ -30,8 +30,8 @@ const Command kCommands[] = {
      "reconstruct --model PATH --out grid.png [--data DIR] [--n 32] [--scale 3] [--only-reconstructions]\n"
      "    Test garments (odd rows) above their reconstructions (even rows), as a PNG grid."},
     {"export", lw::cmd_export,
-     "export --model PATH --out-dir DIR [--dtype f16|f32]\n"
-     "    Writes the web blobs: decoder.lwb, encoder.lwb."},
+     "export --model PATH --out-dir DIR [--data DIR] [--dtype f16|f32] [--anomaly-k 100]\n"
+     "    Writes the web blobs: decoder.lwb (+ KL per dimension), encoder.lwb (+ test-set anomaly scores)."},
     {"index", lw::cmd_index,
      "index --model PATH --out-dir DIR [--data DIR] [--dtype f32|f16]\n"
      "    Encodes all 70,000 garments into index.lwb, their pixels into pages, and manifest.json."},
@@ -42,6 +42,9 @@ const Command kCommands[] = {
     {"eval-search", lw::cmd_eval_search,
      "eval-search --index PATH [--limit N] [--json]\n"
      "    Self-retrieval, class agreement and k-NN accuracy for both metrics."},
+    {"anomalies", lw::cmd_anomalies,
+     "anomalies --model PATH --out grid.png [--data DIR] [--top 50] [--k 100] [--split test|train] [--json]\n"
+     "    The most anomalous garments (highest IWAE NLL) as a PNG grid."},
 };
 
 void print_help() {

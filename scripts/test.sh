@@ -17,7 +17,10 @@ ctest --preset native -j"$jobs"
 if [[ -f wasm/CMakeLists.txt ]]; then
   echo "== wasm build and tests"
   bash scripts/build-wasm.sh
-  ctest --test-dir build/wasm-test --output-on-failure -j"$jobs"
+  # The Catch2 suite compiled to wasm, under Node: SIMD and scalar builds.
+  ctest --preset wasm -j"$jobs"
+  ctest --preset wasm-scalar -j"$jobs"
+  # JS API, golden parity with native, bad input, heap soak (tests/js/*.test.mjs).
   node --test tests/js/
 fi
 

@@ -160,8 +160,8 @@ class WasmModel {
   int pixels_ = 0;              // output pixels per image (784)
   std::vector<float> kl_;       // [d] mean KL per latent dimension (zeros if absent)
   std::vector<float> input_;    // [>= n x d] latent vectors from JS
-  // [>= n x pixels x 4] bytes: grey, RGBA or float output. std::vector's
-  // allocation is 16-byte aligned in wasm, enough for the float view.
+  // [>= n x pixels x 4] bytes: grey, RGBA or float output. malloc aligns to
+  // at least 8 bytes, enough for the float view.
   std::vector<uint8_t> output_;
 };
 

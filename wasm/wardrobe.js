@@ -154,19 +154,19 @@ function makeApi(M, simd) {
       return h.outputPtr();
     }
 
-    #batch(Z, n, kind) {
+    #batch(Z, n, kind, what) {
       n = checkInt(n, 'n');
-      const out = this.#run(Z, n, kind, 'Z');
+      const out = this.#run(Z, n, kind, what);
       const bytes = n * this.#pixels * (kind === KIND_RGBA ? 4 : 1);
       const r = new Uint8ClampedArray(bytes);
       r.set(M.HEAPU8.subarray(out, out + bytes));
       return r;
     }
 
-    decode(z) { return this.#batch(z, 1, KIND_GREY); }
-    decodeRGBA(z) { return this.#batch(z, 1, KIND_RGBA); }
-    decodeBatch(Z, n) { return this.#batch(Z, n, KIND_GREY); }
-    decodeBatchRGBA(Z, n) { return this.#batch(Z, n, KIND_RGBA); }
+    decode(z) { return this.#batch(z, 1, KIND_GREY, 'z'); }
+    decodeRGBA(z) { return this.#batch(z, 1, KIND_RGBA, 'z'); }
+    decodeBatch(Z, n) { return this.#batch(Z, n, KIND_GREY, 'Z'); }
+    decodeBatchRGBA(Z, n) { return this.#batch(Z, n, KIND_RGBA, 'Z'); }
     decodeProbabilities(z) {
       return copyF32(this.#run(z, 1, KIND_PROB, 'z'), this.#pixels);
     }

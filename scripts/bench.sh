@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# npm run bench: builds what the benchmark needs (the wasm module in both
+# flavours, the native `wardrobe` tool and lw_runtime_bench), then runs
+# tests/bench/bench.mjs (arguments are passed on, e.g. --quick, --iters 500,
+# --only wasm,native). Prints a table; the JSON path is the last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${LW_JOBS:-2}
+bash scripts/setup.sh >/dev/null
+echo "== bench: building" >&2
+bash scripts/build-wasm.sh --module-only
+cmake --preset native >/dev/null
+cmake --build --preset native -j"$jobs" --target wardrobe lw_runtime_bench >/dev/null
+if [[ -z "${FASHION_MNIST_DIR:-}" ]]; then
+  FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
+  export FASHION_MNIST_DIR
+fi
+# One thread everywhere (the native build links OpenMP).
+export OMP_NUM_THREADS=1
+node tests/bench/bench.mjs "$@"

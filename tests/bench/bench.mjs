@@ -1,0 +1,355 @@
+// npm run bench: the WebAssembly runtime against the reference engines, in
+// Node (same V8 as Chromium), one thread each, same decoder weights everywhere.
+//
+// decode, batch 1/8/64/256 latent vectors per call, input upload and output
+//   readback included: this project's wasm (SIMD and scalar builds; grey
+//   bytes out), TensorFlow.js with its wasm backend (XNNPACK, SIMD), ONNX
+//   Runtime Web (wasm, 1 thread; the .onnx is generated here from the blob),
+//   plain JavaScript, and native (lw_runtime_bench, the same lw::Mlp code).
+// search, 70,000 x 16 top-10 likelihood: wasm vs a plain JS loop (with
+//   precomputed 1/(2 sigma^2) and log-normalisers) vs native.
+//
+// Each figure is the median of >= 200 timed calls after a warm-up (plain JS
+// at batch >= 64 uses fewer calls, see "calls" in the JSON; it is 100x slower).
+// Prints a table of medians and ratios; writes the figures as JSON to
+// bench-results/bench-<timestamp>.json and prints that path last.
+//
+// Options: --iters N (default 200), --quick (50 calls, for smoke runs),
+// --only wasm,tfjs,ort,js,native (engines to run).
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+import { LW_RUNTIME_BENCH, ROOT, loadWardrobe, readBytes, runNative, testBlobs } from '../js/fixtures.mjs';
+import { decoderLayers } from './blob_reader.mjs';
+import { decoderOnnx } from './onnx_writer.mjs';
+
+const args = process.argv.slice(2);
+const argValue = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const QUICK = args.includes('--quick');
+const ITERS = Number(argValue('--iters', QUICK ? 50 : 200));
+const ONLY = new Set(argValue('--only', 'wasm,tfjs,ort,js,native').split(','));
+const BATCHES = [1, 8, 64, 256];
+const K = 10;
+const SEARCH_CALLS = Math.max(ITERS, QUICK ? 200 : 1000);
+
+// Same generator as lw_runtime_bench: a 32-bit LCG mapped to [-2, 2).
+function latentValues(count) {
+  const v = new Float32Array(count);
+  let x = 12345;
+  for (let i = 0; i < count; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    v[i] = (x / 4294967296) * 4 - 2;
+  }
+  return v;
+}
+
+function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// Calls fn `warmup` times, then `iters` times timed; fn may be async.
+async function timeCalls(fn, iters, warmup = 20) {
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const ms = new Float64Array(iters);
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    const r = fn(i);
+    if (r && typeof r.then === 'function') await r;
+    ms[i] = performance.now() - t0;
+  }
+  return { median_ms: median(ms), min_ms: Math.min(...ms), calls: iters };
+}
+
+// ---- engines -----------------------------------------------------------------
+
+async function wasmEngine(simd, decoderBytes) {
+  const wr = await loadWardrobe({ simd });
+  const model = wr.Model.fromBytes(decoderBytes);
+  return { name: simd ? 'wasm-simd' : 'wasm-scalar', wr, model, run: (Z, n) => model.decodeBatch(Z, n) };
+}
+
+async function tfjsEngine(layers) {
+  const tf = await import('@tensorflow/tfjs-core');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(`${path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')}/`);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  // Weights as [in x out] so the layer is fused.matMul(x, W^T) + b, with its activation.
+  const params = layers.map((l) => {
+    const wt = new Float32Array(l.in * l.out);
+    for (let o = 0; o < l.out; o++) for (let i = 0; i < l.in; i++) wt[i * l.out + o] = l.W[o * l.in + i];
+    return { w: tf.tensor2d(wt, [l.in, l.out]), b: tf.tensor1d(l.b) };
+  });
+  const d = layers[0].in;
+  const run = (Z, n) => {
+    const x = tf.tensor2d(Z, [n, d]);
+    const y = tf.tidy(() => {
+      let h = x;
+      params.forEach((p, j) => {
+        const last = j === params.length - 1;
+        h = tf.fused.matMul({ a: h, b: p.w, bias: p.b, activation: last ? 'sigmoid' : 'relu' });
+      });
+      return h;
+    });
+    const out = y.dataSync();
+    x.dispose();
+    y.dispose();
+    return out;
+  };
+  return { name: 'tfjs-wasm', run, info: `${tf.version_core} backend ${tf.getBackend()}` };
+}
+
+async function ortEngine(layers) {
+  const ort = await import(pathToFileURL(path.join(ROOT, 'node_modules/onnxruntime-web/dist/ort.wasm.min.mjs')).href);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.wasmPaths = `${pathToFileURL(path.join(ROOT, 'node_modules/onnxruntime-web/dist')).href}/`;
+  const session = await ort.InferenceSession.create(decoderOnnx(layers), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  const d = layers[0].in;
+  const run = async (Z, n) => {
+    const feeds = { z: new ort.Tensor('float32', Z, [n, d]) };
+    const result = await session.run(feeds);
+    const out = result.pixels.data;
+    result.pixels.dispose?.();
+    return out;
+  };
+  return { name: 'ort-web', run, info: ort.env.versions?.web ?? '' };
+}
+
+// Plain JavaScript decoder: one sample at a time, weights [out x in] row-major,
+// grey bytes out (like the wasm decodeBatch).
+function jsEngine(layers) {
+  const widest = Math.max(...layers.map((l) => l.out));
+  const bufs = [new Float32Array(widest), new Float32Array(widest)];
+  const run = (Z, n) => {
+    const d = layers[0].in;
+    const pixels = layers[layers.length - 1].out;
+    const out = new Uint8ClampedArray(n * pixels);
+    for (let s = 0; s < n; s++) {
+      let x = Z.subarray(s * d, (s + 1) * d);
+      layers.forEach((l, j) => {
+        const last = j === layers.length - 1;
+        const y = bufs[j % 2];
+        const { W, b } = l;
+        for (let o = 0; o < l.out; o++) {
+          let acc = b[o];
+          const row = o * l.in;
+          for (let i = 0; i < l.in; i++) acc += W[row + i] * x[i];
+          if (last) out[s * pixels + o] = Math.round(255 / (1 + Math.exp(-acc)));
+          else y[o] = acc > 0 ? acc : 0;
+        }
+        x = y;
+      });
+    }
+    return out;
+  };
+  return { name: 'plain-js', run };
+}
+
+// Plain JS search: row-major mu and 1/(2 sigma^2), per-item log-normaliser,
+// score = lognorm - sum_k (z_k - mu_k)^2 inv2var_k, bounded top-k insertion.
+function jsSearch(index) {
+  const n = index.size;
+  const d = index.latentSize;
+  const mu = new Float32Array(n * d);
+  const inv2var = new Float32Array(n * d);
+  const lognorm = new Float32Array(n);
+  const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
+  for (let i = 0; i < n; i++) {
+    const m = index.mu(i);
+    const s = index.sigma(i);
+    let ln = 0;
+    for (let k = 0; k < d; k++) {
+      mu[i * d + k] = m[k];
+      inv2var[i * d + k] = 1 / (2 * s[k] * s[k]);
+      ln -= Math.log(s[k]) + halfLog2Pi;
+    }
+    lognorm[i] = ln;
+  }
+  const ids = new Int32Array(K);
+  const scores = new Float64Array(K);
+  return (z) => {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      const o = i * d;
+      for (let k = 0; k < d; k++) {
+        const t = z[k] - mu[o + k];
+        acc += t * t * inv2var[o + k];
+      }
+      const s = lognorm[i] - acc;
+      if (count === K && s <= scores[K - 1]) continue;
+      let j = count < K ? count++ : K - 1;
+      while (j > 0 && scores[j - 1] < s) {
+        scores[j] = scores[j - 1];
+        ids[j] = ids[j - 1];
+        j--;
+      }
+      scores[j] = s;
+      ids[j] = i;
+    }
+    return { ids: ids.slice(0, count), scores: Float32Array.from(scores.subarray(0, count)) };
+  };
+}
+
+// ---- main --------------------------------------------------------------------
+
+const fmt = (v) => (v === undefined ? '-' : v < 0.1 ? v.toFixed(4) : v < 10 ? v.toFixed(3) : v.toFixed(1));
+
+async function main() {
+  const blobs = testBlobs();
+  const decoderBytes = readBytes(blobs.decoder);
+  const indexBytes = readBytes(blobs.index);
+  const layers = decoderLayers(decoderBytes);
+  const d = layers[0].in;
+  console.log(`bench: model ${path.relative(ROOT, blobs.model) || blobs.model}, decoder ` +
+    `${[layers[0].in, ...layers.map((l) => l.out)].join('-')}, ${ITERS} calls per figure, Node ${process.version}`);
+
+  const engines = [];
+  if (ONLY.has('wasm')) engines.push(await wasmEngine(true, decoderBytes), await wasmEngine(false, decoderBytes));
+  if (ONLY.has('tfjs')) engines.push(await tfjsEngine(layers));
+  if (ONLY.has('ort')) engines.push(await ortEngine(layers));
+  if (ONLY.has('js')) engines.push(jsEngine(layers));
+
+  // Sanity: every engine decodes the same image (probabilities vs bytes within 1 grey level).
+  const z0 = latentValues(d);
+  const ref = await engines[0]?.run(z0, 1);
+  for (const e of engines.slice(1)) {
+    const out = await e.run(z0, 1);
+    let worst = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = out instanceof Float32Array ? out[i] * 255 : out[i];
+      const r = ref instanceof Float32Array ? ref[i] * 255 : ref[i];
+      worst = Math.max(worst, Math.abs(v - r));
+    }
+    if (!(worst <= 1.01)) throw new Error(`${e.name} disagrees with ${engines[0].name}: max grey difference ${worst}`);
+  }
+
+  const results = { date: new Date().toISOString(), node: process.version, iters: ITERS, decode: {}, search: {} };
+  for (const e of engines) {
+    results.decode[e.name] = {};
+    for (const n of BATCHES) {
+      const Z = latentValues(n * d);
+      // Plain JS is ~100x slower: fewer calls for the big batches keep the run short.
+      const iters = e.name === 'plain-js' && n >= 64 ? Math.max(20, Math.round(ITERS / (n / 8))) : ITERS;
+      results.decode[e.name][n] = await timeCalls(() => e.run(Z, n), iters, e.name === 'plain-js' && n >= 64 ? 3 : 20);
+    }
+    process.stderr.write(`bench: ${e.name} done\n`);
+  }
+
+  // Search: the same queries in every engine (item (q * 7919 + 13) % n's mu).
+  const simd = engines.find((e) => e.name === 'wasm-simd');
+  const wr = simd?.wr ?? (await loadWardrobe());
+  const index = wr.Index.fromBytes(indexBytes);
+  const queries = [];
+  for (let q = 0; q < SEARCH_CALLS; q++) queries.push(index.mu((q * 7919 + 13) % index.size));
+  results.search.n = index.size;
+  results.search.d = index.latentSize;
+  results.search.k = K;
+  if (ONLY.has('wasm')) {
+    results.search['wasm-simd'] = await timeCalls((i) => index.search(queries[i % queries.length], K), SEARCH_CALLS, 50);
+    const scalar = engines.find((e) => e.name === 'wasm-scalar');
+    if (scalar) {
+      const sIndex = scalar.wr.Index.fromBytes(indexBytes);
+      results.search['wasm-scalar'] = await timeCalls((i) => sIndex.search(queries[i % queries.length], K), SEARCH_CALLS, 50);
+      sIndex.delete();
+    }
+  }
+  if (ONLY.has('js')) {
+    const search = jsSearch(index);
+    // Check the JS loop against the wasm search before timing it.
+    const a = search(queries[0]);
+    const b = index.search(queries[0], K);
+    if (a.ids.join() !== b.ids.join()) throw new Error(`plain JS search disagrees: ${a.ids} vs ${b.ids}`);
+    results.search['plain-js'] = await timeCalls((i) => search(queries[i % queries.length]), Math.min(SEARCH_CALLS, ITERS), 10);
+  }
+  index.delete();
+
+  if (ONLY.has('native')) {
+    const native = JSON.parse(runNative(LW_RUNTIME_BENCH, [blobs.decoder, blobs.index, String(ITERS),
+      BATCHES.join(',')]));
+    results.decode.native = {};
+    for (const r of native.decode) results.decode.native[r.batch] = { median_ms: r.median_ms, min_ms: r.min_ms, calls: ITERS };
+    results.search.native = { median_ms: native.search.median_ms, min_ms: native.search.min_ms, calls: native.search.calls };
+  }
+
+  // ---- table and ratios ----
+  const names = Object.keys(results.decode);
+  const col = (s, w = 12) => String(s).padStart(w);
+  console.log('\ndecode: median ms per call (batch = latent vectors per call, pixels read back)');
+  console.log(`${'engine'.padEnd(13)}${BATCHES.map((n) => col(`batch ${n}`)).join('')}`);
+  for (const name of names) {
+    console.log(`${name.padEnd(13)}${BATCHES.map((n) => col(fmt(results.decode[name][n]?.median_ms))).join('')}`);
+  }
+  const ratios = {};
+  const med = (name, n) => results.decode[name]?.[n]?.median_ms;
+  if (med('wasm-simd', 1) !== undefined) {
+    const best1 = Math.min(med('tfjs-wasm', 1) ?? Infinity, med('ort-web', 1) ?? Infinity);
+    ratios.decode1_vs_best_reference = best1 / med('wasm-simd', 1);
+    ratios.decode64_vs_tfjs = med('tfjs-wasm', 64) / med('wasm-simd', 64);
+    for (const n of BATCHES) {
+      ratios[`decode${n}_vs_tfjs`] = med('tfjs-wasm', n) / med('wasm-simd', n);
+      ratios[`decode${n}_vs_ort`] = med('ort-web', n) / med('wasm-simd', n);
+      ratios[`decode${n}_vs_plain_js`] = med('plain-js', n) / med('wasm-simd', n);
+      ratios[`decode${n}_simd_vs_scalar`] = med('wasm-scalar', n) / med('wasm-simd', n);
+      ratios[`decode${n}_native_vs_wasm`] = med('wasm-simd', n) / med('native', n);
+    }
+  }
+  const s = results.search;
+  console.log(`\nsearch ${s.n} x ${s.d}, top-${K} likelihood: median ms per query`);
+  for (const name of ['wasm-simd', 'wasm-scalar', 'plain-js', 'native']) {
+    if (s[name]) console.log(`${name.padEnd(13)}${col(fmt(s[name].median_ms))}`);
+  }
+  if (s['wasm-simd']) {
+    ratios.search_vs_plain_js = s['plain-js']?.median_ms / s['wasm-simd'].median_ms;
+    ratios.search_wasm_over_native = s['wasm-simd'].median_ms / s.native?.median_ms;
+  }
+  results.ratios = ratios;
+  const targets = [
+    ['decode batch 1: wasm-simd vs faster of TF.js/ORT (x faster, target >= 1.3)', ratios.decode1_vs_best_reference, (v) => v >= 1.3],
+    ['decode batch 64: wasm-simd vs TF.js (x faster, target >= 1.0)', ratios.decode64_vs_tfjs, (v) => v >= 1.0],
+    ['search: wasm-simd vs plain JS (x faster, target >= 10)', ratios.search_vs_plain_js, (v) => v >= 10],
+    ['search: wasm-simd time / native time (target <= 1.4)', ratios.search_wasm_over_native, (v) => v <= 1.4],
+  ];
+  console.log('\nratios (one run)');
+  results.targets = {};
+  for (const [label, v, ok] of targets) {
+    if (v === undefined || Number.isNaN(v)) continue;
+    results.targets[label] = { value: v, met: ok(v) };
+    console.log(`  ${label}: ${v.toFixed(2)} ${ok(v) ? 'met' : 'NOT met'}`);
+  }
+  for (const n of BATCHES) {
+    const parts = [['TF.js', `decode${n}_vs_tfjs`], ['ORT', `decode${n}_vs_ort`], ['plain JS', `decode${n}_vs_plain_js`],
+      ['scalar', `decode${n}_simd_vs_scalar`]]
+      .filter(([, key]) => Number.isFinite(ratios[key]))
+      .map(([label, key]) => `${label} ${ratios[key].toFixed(2)}x`);
+    if (parts.length) console.log(`  batch ${n}: wasm-simd is faster than ${parts.join(', ')}`);
+  }
+  for (const f of ['wardrobe_simd.wasm', 'wardrobe_scalar.wasm']) {
+    const file = path.join(ROOT, 'build/wasm-dist', f);
+    if (fs.existsSync(file)) {
+      const { gzipSync } = await import('node:zlib');
+      const raw = fs.readFileSync(file);
+      results[`size_${f}`] = { bytes: raw.length, gzip: gzipSync(raw, { level: 9 }).length };
+      console.log(`  ${f}: ${raw.length} bytes, ${results[`size_${f}`].gzip} gzip (target <= ${300 * 1024})`);
+    }
+  }
+
+  const outDir = path.join(ROOT, 'bench-results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `bench-${results.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${path.relative(process.cwd(), file)}`);
+}
+
+await main();

@@ -106,3 +106,15 @@ async function readWithProgress(response, name, total, onProgress) {
   }
   return loaded === buffer.length ? buffer : buffer.slice(0, loaded);
 }
+
+/** Removes cached files whose hash is not in keep (blobs of older builds). Best effort. */
+export async function pruneCache(keep) {
+  const cache = await openCache();
+  if (!cache) return;
+  try {
+    const wanted = new Set([...keep].map(cacheKey));
+    for (const request of await cache.keys()) if (!wanted.has(request.url)) await cache.delete(request);
+  } catch {
+    // Pruning is housekeeping; failing to prune changes nothing the page relies on.
+  }
+}

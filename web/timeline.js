@@ -233,7 +233,14 @@ export class Timeline {
       });
       const lab = document.createElement('span');
       lab.className = 'klabel';
-      lab.textContent = label;
+      if (k.type === 'garment') {
+        const name = document.createElement('b');
+        name.textContent = app.index ? app.className(app.index.labels[k.id]) : 'garment';
+        lab.append(name, ` #${k.id}`);
+      } else {
+        lab.textContent = 'your sliders';
+      }
+      lab.title = label;
       const btns = document.createElement('span');
       btns.className = 'kbtns';
       const mk = (text, aria, onClick, disabled) => {

@@ -5,7 +5,7 @@
 // {id, ok: false, error, kind}, one answer per request. It also posts events
 // {event: 'progress' | 'note', ...} while loading.
 
-import { fetchVerified, BlobError } from './blobs.js';
+import { fetchVerified, pruneCache, BlobError } from './blobs.js';
 import { parseHash } from './state.js';
 // Listed here as well as in blobs.js so the module loader fetches it in parallel, not after blobs.js.
 import './sha256.js';
@@ -48,17 +48,18 @@ function checkManifest(m) {
 
 // The wasm binary, through the same hash-keyed cache as the blobs when build-web.sh listed its
 // hash in wasm/files.json; otherwise the module loader fetches it itself.
+let wasmFiles = null; // wasm/files.json, once read
+
 async function loadWasmBinary(simd) {
   const file = simd ? 'wardrobe_simd.wasm' : 'wardrobe_scalar.wasm';
-  let files;
   try {
     const r = await fetch(new URL('wasm/files.json', root), { cache: 'no-cache' });
     if (!r.ok) return undefined;
-    files = await r.json();
+    wasmFiles = await r.json();
   } catch {
     return undefined;
   }
-  const entry = files && files[file];
+  const entry = wasmFiles && wasmFiles[file];
   if (!entry) return undefined;
   return fetchVerified(new URL(`wasm/${file}`, root).href, file, entry, (p) => progress('wasm', p));
 }
@@ -130,6 +131,9 @@ const ops = {
     for (let i = 0; i < index.size; i++) labels[i] = index.label(i);
     const xy = index.project();
     const pca = index.pca();
+    // Everything this build uses is cached now: drop what older builds left behind.
+    const keep = [...Object.values(manifest.blobs), ...Object.values(wasmFiles || {})].map((e) => e && e.sha256).filter(Boolean);
+    pruneCache(keep);
     const result = { size: index.size, xy, labels: labels.slice(), pca, classMeans: index.classMeans() };
     return transferable(result, [xy.buffer, result.labels.buffer]);
   },

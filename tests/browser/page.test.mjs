@@ -351,3 +351,45 @@ test('the GIF encoder round-trips noise (LZW table resets) through Chromium\'s d
   assert.equal(result.bad, 0, `${result.bad} pixels differ`);
   await page.close();
 });
+
+test('every control has an accessible name (label, text or aria-label)', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await page.waitForSelector('#rankings .result:not([hidden])');
+  const unnamed = await page.evaluate(() => {
+    const name = (el) => {
+      if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+      const by = el.getAttribute('aria-labelledby');
+      if (by) return by.split(' ').map((id) => document.getElementById(id)?.textContent || '').join(' ');
+      if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(' ');
+      if (el.tagName === 'BUTTON') return el.textContent;
+      return '';
+    };
+    return [...document.querySelectorAll('button, input, select, canvas[tabindex]')]
+      .filter((el) => !el.closest('[hidden]'))
+      .filter((el) => !name(el).trim())
+      .map((el) => el.outerHTML.slice(0, 80));
+  });
+  assert.deepEqual(unnamed, []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a second visit takes the blobs from the hash-keyed cache, not the network', async () => {
+  const fresh = await launch();
+  try {
+    const first = await openPage(fresh.context, server.url);
+    await waitForIndex(first.page);
+    await first.page.waitForTimeout(500); // the cache writes finish after the blobs are used
+    await first.page.close();
+    server.resetBytes();
+    const second = await openPage(fresh.context, server.url);
+    await waitForIndex(second.page);
+    const fetched = server.bytes.requests.map((r) => r.path);
+    for (const blob of ['/data/decoder.lwb', '/data/index.lwb']) assert.ok(!fetched.includes(blob), `${blob} was downloaded again`);
+    assert.equal(await second.page.textContent('.load[data-name="decoder"] .load-size'), 'cached');
+    assert.deepEqual([...first.errors, ...second.errors], []);
+  } finally {
+    await fresh.close();
+  }
+});

@@ -2,7 +2,7 @@
 # Measures the default model for its model card: writes model/default/card.json
 # (full test-set eval with IWAE k=1000, the first-1000 figures the tests check,
 # retrieval figures) and the pictures samples.png / reconstructions.png.
-# Usage: scripts/model-card.sh [MODEL]   (default model/default/vae.lwb)
+# Usage: scripts/model-card.sh [MODEL]   (default model/default/vae.lwb; build/native must be built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-model/default/vae.lwb}
@@ -13,7 +13,8 @@ w=build/native/tools/wardrobe
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-full=$($w eval --model "$model" --iwae 1000 --json)
+# LW_EVAL_JSON: reuse an earlier `wardrobe eval --iwae 1000 --json` of this model (it takes minutes).
+if [[ -n "${LW_EVAL_JSON:-}" ]]; then full=$(cat "$LW_EVAL_JSON"); else full=$($w eval --model "$model" --iwae 1000 --json); fi
 first=$($w eval --model "$model" --iwae 50 --limit 1000 --json)
 $w export --model "$model" --out-dir "$tmp" >/dev/null
 $w index --model "$model" --out-dir "$tmp" --no-pixels >/dev/null

@@ -77,9 +77,11 @@ function generate(model) {
   const tmp = `${BLOB_DIR}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const run = (args) => execFileSync(WARDROBE, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT });
+  // export reads the dataset too (statistics), so both get FASHION_MNIST_DIR.
+  const env = { ...process.env, FASHION_MNIST_DIR: fashionMnistDir() };
+  const run = (args) => execFileSync(WARDROBE, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT, env });
   run(['export', '--model', model, '--out-dir', tmp]);
-  run(['index', '--model', model, '--out-dir', tmp, '--data', fashionMnistDir()]);
+  run(['index', '--model', model, '--out-dir', tmp, '--data', env.FASHION_MNIST_DIR]);
   fs.writeFileSync(path.join(tmp, 'stamp.json'), JSON.stringify({ model }));
   fs.rmSync(BLOB_DIR, { recursive: true, force: true });
   fs.renameSync(tmp, BLOB_DIR);

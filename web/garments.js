@@ -2,6 +2,8 @@
 // 64 x 784 greyscale bytes) and kept in memory, least recently used first out.
 
 const MAX_PAGES = 256; // 256 x 50 KB = 12.5 MB
+const MAX_FETCHES = 6; // concurrent page downloads
+const MAX_WAITING = 24; // queued page downloads; older ones are dropped (a drag moved on)
 
 export class GarmentStore {
   constructor(baseUrl, info) {
@@ -11,6 +13,8 @@ export class GarmentStore {
     this.count = info.count;
     this.pages = new Map(); // page number -> Uint8Array, in recency order
     this.loading = new Map(); // page number -> Promise
+    this.active = 0; // downloads in progress
+    this.waiting = []; // [{p, start, reject}], newest last: served newest first
   }
 
   pageOf(id) {
@@ -39,22 +43,41 @@ export class GarmentStore {
 
   loadPage(p) {
     if (this.loading.has(p)) return this.loading.get(p);
-    const name = `p${String(p).padStart(4, '0')}.bin`;
-    const promise = fetch(this.base + name)
-      .then((r) => {
-        if (!r.ok) throw new Error(`garment page ${name}: HTTP ${r.status}`);
-        return r.arrayBuffer();
-      })
-      .then((buf) => {
-        const bytes = new Uint8Array(buf);
-        const items = Math.min(this.pageSize, this.count - p * this.pageSize);
-        if (bytes.length !== items * this.itemBytes) throw new Error(`garment page ${name} has ${bytes.length} bytes, expected ${items * this.itemBytes}`);
-        this.pages.set(p, bytes);
-        while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value);
-        return bytes;
-      })
-      .finally(() => this.loading.delete(p));
+    const promise = new Promise((resolve, reject) => {
+      const start = () => {
+        this.active++;
+        this.fetchPage(p)
+          .then(resolve, reject)
+          .finally(() => {
+            this.active--;
+            this.loading.delete(p);
+            const next = this.waiting.pop();
+            if (next) next.start();
+          });
+      };
+      if (this.active < MAX_FETCHES) start();
+      else {
+        this.waiting.push({ p, start, reject });
+        if (this.waiting.length > MAX_WAITING) {
+          const old = this.waiting.shift();
+          this.loading.delete(old.p);
+          old.reject(new Error('garment page request dropped'));
+        }
+      }
+    });
     this.loading.set(p, promise);
     return promise;
+  }
+
+  async fetchPage(p) {
+    const name = `p${String(p).padStart(4, '0')}.bin`;
+    const r = await fetch(this.base + name);
+    if (!r.ok) throw new Error(`garment page ${name}: HTTP ${r.status}`);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    const items = Math.min(this.pageSize, this.count - p * this.pageSize);
+    if (bytes.length !== items * this.itemBytes) throw new Error(`garment page ${name} has ${bytes.length} bytes, expected ${items * this.itemBytes}`);
+    this.pages.set(p, bytes);
+    while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value);
+    return bytes;
   }
 }

@@ -29,7 +29,10 @@ export class LatentMap {
       this.pathCurrent = current ?? -1;
       this.scheduleDraw();
     });
-    new ResizeObserver(() => {
+    // The canvas size comes from the observer, so drawing never forces a synchronous layout.
+    new ResizeObserver((entries) => {
+      const r = entries[entries.length - 1].contentRect;
+      this.cssSize = { w: r.width, h: r.height };
       if (this.data) this.renderBase();
       this.scheduleDraw();
     }).observe(this.canvas);
@@ -98,9 +101,9 @@ export class LatentMap {
   }
 
   size() {
-    const rect = this.canvas.getBoundingClientRect();
     const dpr = Math.min(window.devicePixelRatio || 1, 2);
-    return { w: rect.width, h: rect.height, dpr };
+    const { w, h } = this.cssSize || { w: 0, h: 0 };
+    return { w, h, dpr };
   }
 
   renderBase() {
@@ -193,7 +196,6 @@ export class LatentMap {
     if (!this.data || !this.view || !this.base || !this.app.z) return;
     const { w, h } = this.size();
     if (w < 10 || h < 10) return;
-    if (Math.abs(w - this.view.w) > 0.5 || Math.abs(h - this.view.h) > 0.5) this.renderBase();
     const ctx = this.canvas.getContext('2d');
     const dpr = this.view.dpr;
     ctx.setTransform(1, 0, 0, 1, 0, 0);

@@ -10,7 +10,10 @@
 //   precomputed 1/(2 sigma^2) and log-normalisers) vs native.
 //
 // Each figure is the median of >= 200 timed calls after a warm-up (plain JS
-// at batch >= 64 uses fewer calls, see "calls" in the JSON; it is 100x slower).
+// at batch >= 64 and in search uses fewer calls, see "calls" in the JSON; it
+// is ~100x slower). The machine is shared, so the run is split into 4
+// segments, each running native and then every engine's block of consecutive
+// calls: every engine sees the same mix of load, which keeps ratios meaningful.
 // Prints a table of medians and ratios; writes the figures as JSON to
 // bench-results/bench-<timestamp>.json and prints that path last.
 //
@@ -36,6 +39,7 @@ const ONLY = new Set(argValue('--only', 'wasm,tfjs,ort,js,native').split(','));
 const BATCHES = [1, 8, 64, 256];
 const K = 10;
 const SEARCH_CALLS = Math.max(ITERS, QUICK ? 200 : 1000);
+const SEGMENTS = 4;  // native runs interleaved with the in-process engines
 
 // Same generator as lw_runtime_bench: a 32-bit LCG mapped to [-2, 2).
 function latentValues(count) {
@@ -52,19 +56,6 @@ function median(a) {
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-// Calls fn `warmup` times, then `iters` times timed; fn may be async.
-async function timeCalls(fn, iters, warmup = 20) {
-  for (let i = 0; i < warmup; i++) await fn(i);
-  const ms = new Float64Array(iters);
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    const r = fn(i);
-    if (r && typeof r.then === 'function') await r;
-    ms[i] = performance.now() - t0;
-  }
-  return { median_ms: median(ms), min_ms: Math.min(...ms), calls: iters };
 }
 
 // ---- engines -----------------------------------------------------------------
@@ -235,34 +226,22 @@ async function main() {
     if (!(worst <= 1.01)) throw new Error(`${e.name} disagrees with ${engines[0].name}: max grey difference ${worst}`);
   }
 
-  const results = { date: new Date().toISOString(), node: process.version, iters: ITERS, decode: {}, search: {} };
-  for (const e of engines) {
-    results.decode[e.name] = {};
-    for (const n of BATCHES) {
-      const Z = latentValues(n * d);
-      // Plain JS is ~100x slower: fewer calls for the big batches keep the run short.
-      const iters = e.name === 'plain-js' && n >= 64 ? Math.max(20, Math.round(ITERS / (n / 8))) : ITERS;
-      results.decode[e.name][n] = await timeCalls(() => e.run(Z, n), iters, e.name === 'plain-js' && n >= 64 ? 3 : 20);
-    }
-    process.stderr.write(`bench: ${e.name} done\n`);
-  }
+  const results = { date: new Date().toISOString(), node: process.version, iters: ITERS, segments: SEGMENTS,
+    decode: {}, search: {} };
 
-  // Search: the same queries in every engine (item (q * 7919 + 13) % n's mu).
-  const simd = engines.find((e) => e.name === 'wasm-simd');
-  const wr = simd?.wr ?? (await loadWardrobe());
+  // Search engines: the same queries everywhere (item (q * 7919 + 13) % n's mu).
+  const simdEngine = engines.find((e) => e.name === 'wasm-simd');
+  const wr = simdEngine?.wr ?? (await loadWardrobe());
   const index = wr.Index.fromBytes(indexBytes);
   const queries = [];
   for (let q = 0; q < SEARCH_CALLS; q++) queries.push(index.mu((q * 7919 + 13) % index.size));
-  results.search.n = index.size;
-  results.search.d = index.latentSize;
-  results.search.k = K;
+  const searchers = [];
   if (ONLY.has('wasm')) {
-    results.search['wasm-simd'] = await timeCalls((i) => index.search(queries[i % queries.length], K), SEARCH_CALLS, 50);
+    searchers.push({ name: 'wasm-simd', run: (z) => index.search(z, K), stride: 1 });
     const scalar = engines.find((e) => e.name === 'wasm-scalar');
     if (scalar) {
       const sIndex = scalar.wr.Index.fromBytes(indexBytes);
-      results.search['wasm-scalar'] = await timeCalls((i) => sIndex.search(queries[i % queries.length], K), SEARCH_CALLS, 50);
-      sIndex.delete();
+      searchers.push({ name: 'wasm-scalar', run: (z) => sIndex.search(z, K), stride: 1, cleanup: () => sIndex.delete() });
     }
   }
   if (ONLY.has('js')) {
@@ -271,17 +250,75 @@ async function main() {
     const a = search(queries[0]);
     const b = index.search(queries[0], K);
     if (a.ids.join() !== b.ids.join()) throw new Error(`plain JS search disagrees: ${a.ids} vs ${b.ids}`);
-    results.search['plain-js'] = await timeCalls((i) => search(queries[i % queries.length]), Math.min(SEARCH_CALLS, ITERS), 10);
+    searchers.push({ name: 'plain-js', run: search, stride: Math.max(1, Math.round(SEARCH_CALLS / ITERS)) });
   }
+
+  // Plain JS is ~100x slower: it runs only every stride-th round at the big batches.
+  const decodeStride = (e, n) => (e.name === 'plain-js' && n >= 64 ? Math.max(1, Math.round(n / 8)) : 1);
+  const Zs = Object.fromEntries(BATCHES.map((n) => [n, latentValues(n * d)]));
+  const samples = { decode: {}, search: {} };
+  for (const e of engines) samples.decode[e.name] = Object.fromEntries(BATCHES.map((n) => [n, []]));
+  for (const s of searchers) samples.search[s.name] = [];
+
+  // Warm-up (JIT tiers, buffer growth).
+  for (const e of engines) {
+    for (const n of BATCHES) {
+      for (let i = 0; i < (decodeStride(e, n) > 1 ? 2 : 20); i++) await e.run(Zs[n], n);
+    }
+  }
+  for (const s of searchers) for (let i = 0; i < (s.stride > 1 ? 3 : 50); i++) s.run(queries[i]);
+
+  // SEGMENTS rounds of: native (a separate process), then each in-process
+  // engine's block of consecutive calls (re-warmed by a few untimed calls, so
+  // caches hold its own weights as in steady use); samples are pooled per
+  // engine. Spreading every engine over the whole run evens out the load of
+  // this shared machine between them.
+  const time = async (fn) => {
+    const t0 = performance.now();
+    const r = fn();
+    if (r && typeof r.then === 'function') await r;
+    return performance.now() - t0;
+  };
+  const nativeSamples = { decode: Object.fromEntries(BATCHES.map((n) => [n, []])), search: [] };
+  const perSegment = Math.ceil(ITERS / SEGMENTS);
+  const searchPerSegment = Math.ceil(SEARCH_CALLS / SEGMENTS);
+  for (let seg = 0; seg < SEGMENTS; seg++) {
+    if (ONLY.has('native')) {
+      const native = JSON.parse(runNative(LW_RUNTIME_BENCH, [blobs.decoder, blobs.index, String(perSegment),
+        BATCHES.join(','), String(searchPerSegment), String(seg * searchPerSegment)]));
+      for (const r of native.decode) nativeSamples.decode[r.batch].push(...r.samples_ms);
+      nativeSamples.search.push(...native.search.samples_ms);
+    }
+    for (const n of BATCHES) {
+      for (const e of engines) {
+        const stride = decodeStride(e, n);
+        const calls = stride > 1 ? Math.max(5, Math.ceil(perSegment / stride)) : perSegment;
+        for (let i = 0; i < (stride > 1 ? 1 : 5); i++) await e.run(Zs[n], n);
+        for (let i = 0; i < calls; i++) samples.decode[e.name][n].push(await time(() => e.run(Zs[n], n)));
+      }
+    }
+    for (const s of searchers) {
+      for (let i = 0; i < (s.stride > 1 ? 1 : 10); i++) s.run(queries[i]);
+      for (let r = 0; r < searchPerSegment; r += s.stride) {
+        const q = seg * searchPerSegment + r;
+        samples.search[s.name].push(await time(() => s.run(queries[q % queries.length])));
+      }
+    }
+    process.stderr.write(`bench: segment ${seg + 1}/${SEGMENTS} done\n`);
+  }
+  for (const s of searchers) s.cleanup?.();
   index.delete();
 
-  if (ONLY.has('native')) {
-    const native = JSON.parse(runNative(LW_RUNTIME_BENCH, [blobs.decoder, blobs.index, String(ITERS),
-      BATCHES.join(',')]));
-    results.decode.native = {};
-    for (const r of native.decode) results.decode.native[r.batch] = { median_ms: r.median_ms, min_ms: r.min_ms, calls: ITERS };
-    results.search.native = { median_ms: native.search.median_ms, min_ms: native.search.min_ms, calls: native.search.calls };
+  const summary = (ms) => ({ median_ms: median(ms), min_ms: Math.min(...ms), calls: ms.length });
+  for (const e of engines) {
+    results.decode[e.name] = Object.fromEntries(BATCHES.map((n) => [n, summary(samples.decode[e.name][n])]));
   }
+  if (ONLY.has('native')) {
+    results.decode.native = Object.fromEntries(BATCHES.map((n) => [n, summary(nativeSamples.decode[n])]));
+  }
+  results.search = { n: index.size, d: index.latentSize, k: K };
+  for (const s of searchers) results.search[s.name] = summary(samples.search[s.name]);
+  if (ONLY.has('native')) results.search.native = summary(nativeSamples.search);
 
   // ---- table and ratios ----
   const names = Object.keys(results.decode);

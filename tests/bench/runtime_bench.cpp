@@ -8,7 +8,9 @@
 // every engine decodes the same vectors.
 //
 //   lw_runtime_bench <decoder.lwb> <index.lwb> [iters=200] [batches=1,8,64,256]
-// Prints one JSON object.
+//                    [search_calls=max(iters,1000)] [first_query=0]
+// Prints one JSON object, with every call's time ("samples_ms") so that
+// bench.mjs can pool several interleaved runs.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -40,6 +42,14 @@ std::vector<float> latent_values(size_t count) {
   return v;
 }
 
+std::string samples_json(const std::vector<double>& ms) {
+  std::ostringstream o;
+  o << "[";
+  for (size_t i = 0; i < ms.size(); ++i) o << (i ? "," : "") << ms[i];
+  o << "]";
+  return o.str();
+}
+
 double median(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   const size_t m = t.size() / 2;
@@ -60,7 +70,10 @@ std::vector<double> time_calls(int warmup, int iters, F&& f) {
 }
 
 lw::Status run(int argc, char** argv, std::string* json) {
-  if (argc < 3) return lw::Status::Error("usage: lw_runtime_bench <decoder.lwb> <index.lwb> [iters] [batches]");
+  if (argc < 3) {
+    return lw::Status::Error(
+        "usage: lw_runtime_bench <decoder.lwb> <index.lwb> [iters] [batches] [search_calls] [first_query]");
+  }
   const int iters = argc > 3 ? std::atoi(argv[3]) : 200;
   if (iters < 1) return lw::Status::Error("iters must be >= 1");
   std::vector<int> batches = {1, 8, 64, 256};
@@ -102,30 +115,36 @@ lw::Status run(int argc, char** argv, std::string* json) {
     });
     LW_RETURN_IF_ERROR(status);
     out << (bi ? "," : "") << "{\"batch\":" << n << ",\"median_ms\":" << median(ms)
-        << ",\"min_ms\":" << *std::min_element(ms.begin(), ms.end()) << "}";
+        << ",\"min_ms\":" << *std::min_element(ms.begin(), ms.end()) << ",\"samples_ms\":" << samples_json(ms)
+        << "}";
   }
   out << "]";
 
   lw::LatentIndex index;
   lw::IndexExtras extras;
   LW_RETURN_IF_ERROR(lw::read_index_blob(idx_bytes.data(), idx_bytes.size(), &index, &extras).with_context(argv[2]));
-  const int k = 10, search_iters = std::max(iters, 1000);
+  const int k = 10;
+  const int search_iters = argc > 5 ? std::atoi(argv[5]) : std::max(iters, 1000);
+  const int first_query = argc > 6 ? std::atoi(argv[6]) : 0;
+  if (search_iters < 1 || first_query < 0) return lw::Status::Error("search_calls must be >= 1, first_query >= 0");
   std::vector<float> queries(static_cast<size_t>(search_iters) * index.d);
   for (int q = 0; q < search_iters; ++q) {
-    const int id = static_cast<int>((static_cast<long long>(q) * 7919 + 13) % index.n);
+    const long long qq = static_cast<long long>(first_query) + q;
+    const int id = static_cast<int>((qq * 7919 + 13) % index.n);
     index.mu_of(id, &queries[static_cast<size_t>(q) * index.d]);
   }
   lw::SearchWorkspace ws;
   std::vector<int32_t> ids(k);
   lw::Status status;
   const std::vector<double> ms = time_calls(50, search_iters, [&](int q) {
-    status = lw::search(index, &queries[static_cast<size_t>(q) * index.d], index.d, k, lw::Metric::kLikelihood,
-                        lw::SearchFilter{}, &ws);
+    const float* z = &queries[static_cast<size_t>(q % search_iters) * index.d];
+    status = lw::search(index, z, index.d, k, lw::Metric::kLikelihood, lw::SearchFilter{}, &ws);
     for (int i = 0; i < k; ++i) ids[static_cast<size_t>(i)] = ws.hits[static_cast<size_t>(i)].id;
   });
   LW_RETURN_IF_ERROR(status);
   out << ",\"search\":{\"n\":" << index.n << ",\"d\":" << index.d << ",\"k\":" << k << ",\"calls\":" << search_iters
-      << ",\"median_ms\":" << median(ms) << ",\"min_ms\":" << *std::min_element(ms.begin(), ms.end()) << "}}";
+      << ",\"median_ms\":" << median(ms) << ",\"min_ms\":" << *std::min_element(ms.begin(), ms.end())
+      << ",\"samples_ms\":" << samples_json(ms) << "}}";
   *json = out.str();
   return lw::Status::Ok();
 }

@@ -131,8 +131,9 @@ export interface LoadOptions {
   /** The .wasm bytes, if already loaded (required in Node, where fetch of a file path fails). */
   wasmBinary?: ArrayBuffer | Uint8Array;
   /**
-   * Maps a file name ('wardrobe_simd.wasm' / 'wardrobe_scalar.wasm') to its URL.
-   * Default: next to wardrobe.js (new URL(name, import.meta.url)).
+   * Maps a file name of the build ('wardrobe_simd.js', 'wardrobe_simd.wasm', or
+   * the '_scalar' ones) to the URL to import / fetch it from.
+   * Default: next to wardrobe.js (new URL(name, import.meta.url).href).
    */
   locateFile?: (name: string) => string;
 }

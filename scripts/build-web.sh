@@ -69,13 +69,16 @@ else
   mv "$tmp" "$data"
 fi
 
-# ---- copies a file when the destination is missing or older (keeps mtimes, so this is make-like)
+# ---- copies a file when the destination is missing, or older and different (keeps mtimes, so
+# this is make-like; build-wasm.sh re-copies its outputs every time, so content decides too)
+copied=0
 copy_if_newer() {
   local src=$1 dst=$2
-  if [[ ! -f $dst || $src -nt $dst ]]; then
+  if [[ ! -f $dst ]] || { [[ $src -nt $dst ]] && ! cmp -s "$src" "$dst"; }; then
     mkdir -p "$(dirname "$dst")"
     cp -p "$src" "$dst"
     echo "  $dst"
+    copied=$((copied + 1))
   fi
 }
 
@@ -83,9 +86,9 @@ copy_if_newer() {
 echo "== build-web: page files"
 while IFS= read -r -d '' f; do
   copy_if_newer "web/$f" "$out/$f"
-done < <(cd web && find . -type f ! -name '.*' -printf '%P\0')
+done < <(cd web && find . -type f ! -name '.*' ! -name '*.md' -printf '%P\0')
 while IFS= read -r -d '' f; do
-  [[ -f web/$f ]] || { rm -f "$out/$f"; echo "  removed $out/$f"; }
+  [[ -f web/$f && $f != *.md ]] || { rm -f "$out/$f"; echo "  removed $out/$f"; }
 done < <(cd "$out" && find . -type f ! -path './data/*' ! -path './wasm/*' ! -name '.*' -printf '%P\0')
 
 # ---- the wasm module: wasm/README.md says where the builds put it
@@ -98,6 +101,7 @@ find_wasm_file() {
   return 1
 }
 missing=()
+copied=0
 for name in wardrobe.js wardrobe_simd.js wardrobe_simd.wasm wardrobe_scalar.js wardrobe_scalar.wasm; do
   if src=$(find_wasm_file "$name"); then
     copy_if_newer "$src" "$out/wasm/$name"
@@ -111,10 +115,7 @@ fi
 # Sizes and hashes of the .wasm files, so the page caches them by content (rewritten when one changed).
 files_json=$out/wasm/files.json
 if compgen -G "$out/wasm/*.wasm" >/dev/null; then
-  stale=0
-  [[ -f $files_json ]] || stale=1
-  for w in "$out"/wasm/*.wasm; do [[ $w -nt $files_json ]] && stale=1; done
-  if ((stale)); then
+  if [[ ! -f $files_json ]] || ((copied)); then
     {
       echo "{"
       first=1

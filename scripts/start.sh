@@ -5,7 +5,6 @@
 #   HOST=0.0.0.0 npm start   listen on every interface (default localhost), e.g. to try a phone
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-web.sh
 port=${PORT:-8080}
 host=${HOST:-localhost}
 # sirv-cli would quietly move to another port when this one is taken; say so instead.
@@ -13,6 +12,7 @@ if ! node -e 'const s=require("net").createServer();s.once("error",()=>process.e
   echo "start: error: port $port on $host is in use; choose another with PORT=<port> npm start" >&2
   exit 1
 fi
+bash scripts/build-web.sh
 echo
 echo "latent-wardrobe: serving build/web at http://localhost:$port/  (Ctrl+C stops)"
 echo

@@ -393,3 +393,44 @@ test('a second visit takes the blobs from the hash-keyed cache, not the network'
     await fresh.close();
   }
 });
+
+test('reset, randomise, the class picker, random garment, play and pause', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  const pre = await canvasPixels(page, '#preview');
+  await page.click('#randomise');
+  await waitForPixelsToChange(page, '#preview', pre);
+  const z = await page.evaluate(() => Array.from(window.__lw.z));
+  assert.ok(z.some((v) => v !== 0));
+  await page.click('#reset');
+  await page.waitForFunction(() => window.__lw.z.every((v) => v === 0));
+  const sliderValues = await page.evaluate(() => [...document.querySelectorAll('input[data-dim]')].map((i) => Number(i.value)));
+  assert.ok(sliderValues.every((v) => v === 0));
+  // Temperature 0 samples exactly the prior mean.
+  await page.locator('#temperature').fill('0');
+  await page.click('#randomise');
+  assert.ok((await page.evaluate(() => Array.from(window.__lw.z))).every((v) => v === 0));
+
+  await page.waitForSelector('#keyframes .keyframe');
+  const before = await page.locator('#keyframes .keyframe').count();
+  await page.selectOption('#add-class', '8');
+  await page.click('#add-random');
+  await page.waitForFunction((n) => document.querySelectorAll('#keyframes .keyframe').length === n + 2, before);
+  const added = await page.evaluate(() => window.__lw.timelineKeys().slice(-2));
+  assert.equal(added[0].type, 'garment');
+  assert.equal(await page.evaluate((id) => window.__lw.index.labels[id], added[0].id), 8, 'the class picker adds a Bag');
+  assert.equal(added[1].type, 'garment');
+  const n = 8 * (before + 1) + 1;
+  await page.waitForFunction((n) => document.querySelectorAll('#filmstrip .frame').length === n, n);
+
+  await page.click('#play');
+  assert.equal(await page.getAttribute('#play', 'aria-pressed'), 'true');
+  await page.waitForFunction(() => !document.querySelector('#frame-label').textContent.startsWith('1 /'));
+  await page.click('#play');
+  assert.equal(await page.getAttribute('#play', 'aria-pressed'), 'false');
+  const stopped = await page.textContent('#frame-label');
+  await page.waitForTimeout(400);
+  assert.equal(await page.textContent('#frame-label'), stopped, 'paused');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -196,8 +196,10 @@ function showDecoderError(message) {
   el.hidden = false;
   el.textContent = message;
   $('preview-caption').textContent = 'The decoder is unavailable, so nothing can be drawn.';
-  app.error(message);
+  app.error(`${message} Reloading may help; if it does not, the site's files are damaged or from different builds.`);
   setLoad('decoder', { failed: true });
+  // Nothing on the page works without the decoder: say so by disabling its controls.
+  for (const c of document.querySelectorAll('.layout button, .layout input, .layout select')) c.disabled = true;
 }
 
 // ---------------------------------------------------------------- URL state

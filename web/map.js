@@ -130,12 +130,12 @@ export class LatentMap {
     }
     const colors = this.app.classes.map((_, c) => hex(this.app.classColor(c)));
     const { xy, labels } = this.data;
-    const dot = dpr >= 1.5 ? 2 : 1;
+    const dot = dpr >= 1.5 ? 3 : 2; // points of about 1.5-2 CSS pixels
     const s = scale * dpr;
     for (let i = 0; i < labels.length; i++) {
       const c = labels[i];
       const dim = this.highlight >= 0 && c !== this.highlight;
-      const alpha = dim ? 0.06 : this.highlight >= 0 ? 0.75 : 0.55;
+      const alpha = dim ? 0.04 : this.highlight >= 0 ? 0.6 : 0.32;
       const col = dim ? [120, 125, 140] : colors[c];
       const x0 = Math.round((xy[2 * i] - b.cx) * s + W / 2);
       const y0 = Math.round(H / 2 - (xy[2 * i + 1] - b.cy) * s);

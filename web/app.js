@@ -225,8 +225,9 @@ function saveUrl() {
   }
 }
 
-// Applies a parsed state (boot, or a link pasted into this tab).
-function applyState(parsed) {
+// Applies a parsed state (boot, or a link pasted into this tab); startZ is used when the link has
+// no z (at boot, the worker's first garment).
+function applyState(parsed, startZ = null) {
   for (const n of parsed.notes) app.note(`The link was partly not understood: ${n}`);
   const s = parsed.state;
   app.state = { ...app.state, metric: s.metric, compare: s.compare, panel: s.panel, interp: s.interp, split: s.split, label: s.label };
@@ -234,7 +235,7 @@ function applyState(parsed) {
   timeline.syncControls();
   focusPanel(app.state.panel, { scroll: s.panel !== 'explore' });
   if (s.z) app.setZ(s.z);
-  else app.setZ(new Float32Array(app.latentSize));
+  else app.setZ(startZ || new Float32Array(app.latentSize));
   timeline.setKeyframes(s.keyframes, { fromUrl: true });
 }
 
@@ -420,7 +421,7 @@ async function boot() {
   search.init();
   timeline.init();
   latentMap.init();
-  applyState(parseLocation());
+  applyState(parseLocation(), info.first.z);
   document.body.dataset.decoder = 'ready';
 }
 

@@ -20,6 +20,15 @@ let index = null; // Index, once loadIndex succeeded
 let labels = null; // Uint8Array(size): class of each item, for class filters and the class picker
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+// A first visit opens on a garment sampled from the prior, N(0, t^2 I): a recognisable garment,
+// where z = 0 decodes to the blurry average of all of them.
+const START_TEMPERATURE = 0.8;
+function samplePrior(d, t) {
+  const z = new Float32Array(d);
+  for (let k = 0; k < d; k++) z[k] = t * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+  return z;
+}
 const progress = (name, p) => post({ event: 'progress', name, ...p });
 
 async function fetchJson(url, what) {
@@ -65,8 +74,8 @@ async function loadWasmBinary(simd) {
 }
 
 const ops = {
-  // Loads the module and the decoder, and decodes the first garment (the z in the page's URL, or
-  // zero), so the page can show it before building the rest of its UI.
+  // Loads the module and the decoder, and decodes the first garment (the z in the page's URL, or a
+  // sample from the prior), so the page can show it before building the rest of its UI.
   async init({ forceScalar = false, hash = '' } = {}) {
     if (typeof WebAssembly !== 'object') throw new BlobError('nowasm', 'This browser has no WebAssembly, which the decoder needs.');
     // Phase times (ms since the worker started), for the benchmark's breakdown.
@@ -99,7 +108,7 @@ const ops = {
     }
     mark('modelReady');
     const { state } = parseHash(hash, { latentSize: model.latentSize, itemCount: manifest.garments.count });
-    const z = state.z || new Float32Array(model.latentSize);
+    const z = state.z || samplePrior(model.latentSize, START_TEMPERATURE);
     const first = { z, pixels: model.decode(z) };
     return {
       first,

@@ -69,11 +69,14 @@ test('moving a slider (keyboard) changes the pixels and z', async () => {
   const beforePx = await canvasPixels(page, '#preview');
   const slider = page.locator('#sliders input[data-dim]').first();
   const dim = Number(await slider.getAttribute('data-dim'));
+  const z0 = await page.evaluate(() => Array.from(window.__lw.z));
   await slider.focus();
+  await page.keyboard.press('0'); // back to zero
   for (let i = 0; i < 3; i++) await page.keyboard.press('PageUp');
   await waitForPixelsToChange(page, '#preview', beforePx);
   const z = await page.evaluate(() => Array.from(window.__lw.z));
   assert.ok(Math.abs(z[dim] - 3) < 1e-6, `z[${dim}] should be 3, is ${z[dim]}`);
+  z0.forEach((v, k) => k !== dim && assert.equal(z[k], v, 'other dimensions unchanged'));
   // A mouse drag on another slider also decodes live.
   const second = page.locator('#sliders input[data-dim]').nth(1);
   const box = await second.boundingBox();

@@ -180,7 +180,8 @@ test('the URL round-trip restores z, keyframes, metric and panel', async () => {
   await page.click('#add-current');
   await page.selectOption('#metric', 'euclidean');
   await page.click('.journey[data-panel="map"]');
-  await page.waitForTimeout(400); // the URL is written 150 ms after the last change
+  // The URL is written 150 ms after the last change.
+  await page.waitForFunction(() => ['m=euclidean', 'p=map', 'k=', 'z='].every((part) => location.hash.includes(part)) && location.hash.split('k=')[1].split('&')[0].split(';').length === window.__lw.timelineKeys().length);
   const url = page.url();
   const z = await page.evaluate(() => Array.from(window.__lw.z));
   const keys = await page.evaluate(() => window.__lw.timelineKeys());
@@ -383,7 +384,17 @@ test('a second visit takes the blobs from the hash-keyed cache, not the network'
   try {
     const first = await openPage(fresh.context, server.url);
     await waitForIndex(first.page);
-    await first.page.waitForTimeout(500); // the cache writes finish after the blobs are used
+    // The cache writes finish after the blobs are used: wait for the decoder's and the index's.
+    await first.page.evaluate(async () => {
+      const m = window.__lw.manifest.blobs;
+      const want = [m.decoder.sha256, m.index.sha256];
+      for (let i = 0; i < 200; i++) {
+        const keys = (await (await caches.open('latent-wardrobe-blobs-v1')).keys()).map((r) => r.url);
+        if (want.every((h) => keys.some((u) => u.endsWith(h)))) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the blobs were not cached');
+    });
     await first.page.close();
     server.resetBytes();
     const second = await openPage(fresh.context, server.url);

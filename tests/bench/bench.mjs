@@ -11,7 +11,7 @@
 //
 // Each figure is the median of >= 200 timed calls after a warm-up (plain JS
 // at batch >= 64 and in search uses fewer calls, see "calls" in the JSON; it
-// is ~100x slower). The machine is shared, so the run is split into 4
+// is ~100x slower). The machine is shared, so the run is split into 10
 // segments, each running native and then every engine's block of consecutive
 // calls: every engine sees the same mix of load, which keeps ratios meaningful.
 // Prints a table of medians and ratios; writes the figures as JSON to
@@ -39,7 +39,7 @@ const ONLY = new Set(argValue('--only', 'wasm,tfjs,ort,js,native').split(','));
 const BATCHES = [1, 8, 64, 256];
 const K = 10;
 const SEARCH_CALLS = Math.max(ITERS, QUICK ? 200 : 1000);
-const SEGMENTS = 4;  // native runs interleaved with the in-process engines
+const SEGMENTS = QUICK ? 4 : 10;  // rounds of every engine (native included), see below
 
 // Same generator as lw_runtime_bench: a 32-bit LCG mapped to [-2, 2).
 function latentValues(count) {

@@ -74,7 +74,7 @@ TEST_CASE("pack_dense groups panels and interleaves their weights by input", "[k
   std::mt19937 rng(1);
   const int in = 3;
   // One full group plus a group of one partial panel.
-  const int out = kGroup * kPanel + 3;
+  const int out = kGroup * kPanel + kPanel - 1;
   Layer l = random_layer(in, out, &rng);
   lw::kernels::PackedDense p;
   lw::kernels::pack_dense(l.w.data(), l.b.data(), in, out, &p);

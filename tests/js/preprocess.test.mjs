@@ -1,0 +1,118 @@
+// web/preprocess.js: pictures of any size -> the 28 x 28 Fashion-MNIST-style input. Checked on
+// generated pictures whose garment position and shape are known.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { SIDE, boundingBox, preprocess, resampleArea } from '../../web/preprocess.js';
+
+/**
+ * A photo-like RGBA picture: a light, slightly noisy gradient background and a dark T-shirt
+ * shaped garment (sleeves + body) of the given box, with some texture.
+ */
+function photo(width, height, g) {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  let s = 99;
+  const rnd = () => { s = (s * 1103515245 + 12345) >>> 0; return (s >>> 16) / 65536; };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = 4 * (y * width + x);
+      let v = 225 + 20 * (x / width) + 6 * (rnd() - 0.5); // background 225..245
+      const inBody = x >= g.x0 + g.sleeve && x < g.x1 - g.sleeve && y >= g.y0 && y < g.y1;
+      const inSleeves = x >= g.x0 && x < g.x1 && y >= g.y0 && y < g.y0 + (g.y1 - g.y0) * 0.3;
+      if (inBody || inSleeves) v = 60 + 30 * Math.sin(x / 7) + 10 * rnd();
+      rgba[i] = v * 0.9; rgba[i + 1] = v; rgba[i + 2] = v * 1.05; rgba[i + 3] = 255;
+    }
+  }
+  return rgba;
+}
+
+function litBox(pixels) {
+  return boundingBox(pixels, SIDE, SIDE, 0.05);
+}
+
+test('a large light-background photo becomes a centred 28 x 28 garment', () => {
+  const W = 1200, H = 900;
+  const g = { x0: 700, x1: 1100, y0: 150, y1: 750, sleeve: 90 }; // off-centre, taller than wide
+  const r = preprocess(photo(W, H, g), W, H);
+  assert.equal(r.inverted, true, 'light background is inverted');
+  assert.equal(r.empty, false);
+  assert.equal(r.pixels.length, SIDE * SIDE);
+  assert.equal(r.grey.length, SIDE * SIDE);
+  // The garment's box in the picture was found.
+  assert.ok(Math.abs(r.box.x0 - g.x0) <= 2 && Math.abs(r.box.x1 - g.x1) <= 2, JSON.stringify(r.box));
+  assert.ok(Math.abs(r.box.y0 - g.y0) <= 2 && Math.abs(r.box.y1 - g.y1) <= 2, JSON.stringify(r.box));
+  // Longest side (height) fills 28 rows; the width keeps the aspect ratio, centred.
+  const b = litBox(r.pixels);
+  assert.equal(b.y0, 0);
+  assert.equal(b.y1, SIDE);
+  const expectedW = Math.round((SIDE * 400) / 600); // 19
+  assert.ok(Math.abs(b.x1 - b.x0 - expectedW) <= 1, `width ${b.x1 - b.x0}`);
+  assert.ok(Math.abs(b.x0 - (SIDE - b.x1)) <= 1, `left margin ${b.x0}, right ${SIDE - b.x1}`);
+  // Bright garment on black, contrast stretched.
+  assert.equal(Math.max(...r.pixels), 1);
+  assert.equal(r.pixels[0], 0);
+  assert.equal(r.pixels[SIDE * SIDE - 1], 0);
+  for (let i = 0; i < r.pixels.length; i++) assert.equal(r.grey[i], Math.round(255 * r.pixels[i]));
+  // Centre of mass near the middle.
+  let m = 0, cx = 0, cy = 0;
+  r.pixels.forEach((v, i) => { m += v; cx += v * (i % SIDE); cy += v * Math.floor(i / SIDE); });
+  assert.ok(Math.abs(cx / m - 13.5) < 2 && Math.abs(cy / m - 13.5) < 3, `centre ${cx / m}, ${cy / m}`);
+});
+
+test('a wide garment on black is not inverted and fills 28 columns', () => {
+  const W = 300, H = 100;
+  const rgba = new Uint8ClampedArray(W * H * 4);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const v = x >= 20 && x < 260 && y >= 30 && y < 90 ? 200 : 0;
+      rgba.set([v, v, v, 255], 4 * (y * W + x));
+    }
+  }
+  const r = preprocess(rgba, W, H);
+  assert.equal(r.inverted, false);
+  const b = litBox(r.pixels);
+  assert.deepEqual([b.x0, b.x1], [0, SIDE]);
+  assert.equal(b.y1 - b.y0, 7); // 28 * 60 / 240
+  assert.ok(Math.abs(b.y0 - (SIDE - b.y1)) <= 1);
+  // A solid rectangle resamples to a solid rectangle of 1s.
+  for (let y = b.y0; y < b.y1; y++) for (let x = b.x0; x < b.x1; x++) assert.equal(r.pixels[y * SIDE + x], 1);
+});
+
+test('transparent pixels count as a white background', () => {
+  const W = 50, H = 50;
+  const rgba = new Uint8ClampedArray(W * H * 4); // all transparent black
+  for (let y = 10; y < 40; y++) for (let x = 10; x < 40; x++) rgba.set([30, 30, 30, 255], 4 * (y * W + x));
+  const r = preprocess(rgba, W, H);
+  assert.equal(r.inverted, true);
+  assert.deepEqual(litBox(r.pixels), { x0: 0, y0: 0, x1: SIDE, y1: SIDE });
+});
+
+test('a blank picture gives an empty result, bad sizes throw', () => {
+  const r = preprocess(new Uint8ClampedArray(40 * 30 * 4).fill(255), 40, 30);
+  assert.equal(r.empty, true);
+  assert.ok(r.pixels.every((v) => v === 0));
+  assert.throws(() => preprocess(new Uint8ClampedArray(10), 5, 5), /RGBA bytes/);
+  assert.throws(() => preprocess(new Uint8ClampedArray(0), 0, 5), /positive integers/);
+});
+
+test('area resampling keeps the mean and matches a brute-force average', () => {
+  const w = 17, h = 9;
+  const v = new Float32Array(w * h).map((_, i) => (i * 37) % 11);
+  const out = resampleArea(v, w, 0, 0, w, h, 5, 3);
+  const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+  assert.ok(Math.abs(mean(out) - mean(v)) < 1e-4);
+  // Brute force: supersample each target cell on a fine grid.
+  const N = 340;
+  for (let ty = 0; ty < 3; ty++) {
+    for (let tx = 0; tx < 5; tx++) {
+      let s = 0, c = 0;
+      for (let j = 0; j < N; j++) {
+        for (let i = 0; i < N; i++) {
+          const sx = Math.floor(((tx + (i + 0.5) / N) * w) / 5), sy = Math.floor(((ty + (j + 0.5) / N) * h) / 3);
+          s += v[sy * w + sx]; c++;
+        }
+      }
+      assert.ok(Math.abs(out[ty * 5 + tx] - s / c) < 0.02, `cell ${tx},${ty}: ${out[ty * 5 + tx]} vs ${s / c}`);
+    }
+  }
+});

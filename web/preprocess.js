@@ -1,0 +1,141 @@
+// Turns any picture into what the model was trained on, the way Fashion-MNIST was made:
+// greyscale, garment bright on black (inverted when the background is light), trimmed to the
+// garment's bounding box, fitted into 28 x 28 keeping the aspect ratio (longest side 28), centred,
+// contrast stretched to 0..1. Pure functions on pixel arrays (no DOM), so Node tests them directly.
+
+export const SIDE = 28;
+
+/**
+ * Greyscale 0..255 of RGBA pixels (Rec. 601 luma). Transparent pixels count as `matte` (the
+ * default white: a cut-out product photo is a garment on an empty, light background).
+ */
+export function toGrey(rgba, width, height, matte = 255) {
+  const n = width * height;
+  if (!rgba || rgba.length < 4 * n) throw new Error(`expected ${4 * n} RGBA bytes for ${width} x ${height}, got ${rgba ? rgba.length : 0}`);
+  const grey = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = rgba[4 * i + 3] / 255;
+    const luma = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+    grey[i] = a * luma + (1 - a) * matte;
+  }
+  return grey;
+}
+
+/** Median grey level of the outermost ring of pixels: the background's brightness. */
+export function borderLevel(grey, width, height) {
+  const ring = [];
+  for (let x = 0; x < width; x++) ring.push(grey[x], grey[(height - 1) * width + x]);
+  for (let y = 1; y < height - 1; y++) ring.push(grey[y * width], grey[y * width + width - 1]);
+  ring.sort((a, b) => a - b);
+  return ring[ring.length >> 1];
+}
+
+/**
+ * Bounding box {x0, y0, x1, y1} (exclusive ends) of the pixels above `threshold`, or null if none.
+ */
+export function boundingBox(v, width, height, threshold) {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (v[y * width + x] > threshold) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
+}
+
+// Weights of an area (box-filter) resampling of `from` source cells onto `to` target cells:
+// per target cell, the source cells it overlaps and by how much (weights sum to 1).
+function areaWeights(from, to) {
+  const scale = from / to;
+  const out = [];
+  for (let t = 0; t < to; t++) {
+    const a = t * scale, b = (t + 1) * scale;
+    const taps = [];
+    for (let s = Math.floor(a); s < Math.min(from, Math.ceil(b)); s++) {
+      const w = Math.min(b, s + 1) - Math.max(a, s);
+      if (w > 0) taps.push([s, w / scale]);
+    }
+    out.push(taps);
+  }
+  return out;
+}
+
+/** Area-resamples the w x h region at (x0, y0) of v (row stride `stride`) to tw x th. */
+export function resampleArea(v, stride, x0, y0, w, h, tw, th) {
+  const cols = areaWeights(w, tw);
+  const rows = areaWeights(h, th);
+  const tmp = new Float32Array(tw * h); // horizontal pass
+  for (let y = 0; y < h; y++) {
+    const row = (y0 + y) * stride + x0;
+    for (let t = 0; t < tw; t++) {
+      let s = 0;
+      for (const [c, wt] of cols[t]) s += v[row + c] * wt;
+      tmp[y * tw + t] = s;
+    }
+  }
+  const out = new Float32Array(tw * th);
+  for (let t = 0; t < th; t++) {
+    for (let x = 0; x < tw; x++) {
+      let s = 0;
+      for (const [r, wt] of rows[t]) s += tmp[r * tw + x] * wt;
+      out[t * tw + x] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * The model's input for an RGBA picture of any size.
+ * Returns { pixels: Float32Array(784) in [0, 1], grey: Uint8ClampedArray(784), inverted, box, empty }:
+ * box is the garment's bounding box in the source picture (null if the picture is blank, in which
+ * case pixels are all 0 and empty is true).
+ * options.invert: true / false to force, default 'auto' (invert when the border is light).
+ */
+export function preprocess(rgba, width, height, options = {}) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`image size must be positive integers, got ${width} x ${height}`);
+  }
+  const grey = toGrey(rgba, width, height);
+  const level = borderLevel(grey, width, height);
+  const invert = options.invert === undefined || options.invert === 'auto' ? level > 127 : Boolean(options.invert);
+  // Garment brightness above the background: 0 on the background, up to 255 - background.
+  const bg = invert ? 255 - level : level;
+  const v = new Float32Array(grey.length);
+  let max = 0;
+  for (let i = 0; i < grey.length; i++) {
+    const g = invert ? 255 - grey[i] : grey[i];
+    v[i] = Math.max(0, g - bg);
+    if (v[i] > max) max = v[i];
+  }
+  const blank = { pixels: new Float32Array(SIDE * SIDE), grey: new Uint8ClampedArray(SIDE * SIDE), inverted: invert, box: null, empty: true };
+  if (max < 8) return blank; // nothing stands out from the background
+  // Faint noise and shadows do not count towards the garment's extent.
+  const box = boundingBox(v, width, height, 0.1 * max);
+  if (!box) return blank;
+  const bw = box.x1 - box.x0, bh = box.y1 - box.y0;
+  const tw = bw >= bh ? SIDE : Math.max(1, Math.round((SIDE * bw) / bh));
+  const th = bh >= bw ? SIDE : Math.max(1, Math.round((SIDE * bh) / bw));
+  const small = resampleArea(v, width, box.x0, box.y0, bw, bh, tw, th);
+  let smax = 0;
+  for (const s of small) if (s > smax) smax = s;
+  const pixels = new Float32Array(SIDE * SIDE);
+  const ox = (SIDE - tw) >> 1, oy = (SIDE - th) >> 1;
+  for (let y = 0; y < th; y++) {
+    for (let x = 0; x < tw; x++) pixels[(oy + y) * SIDE + ox + x] = smax > 0 ? Math.min(1, small[y * tw + x] / smax) : 0;
+  }
+  const out = new Uint8ClampedArray(SIDE * SIDE);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(255 * pixels[i]);
+  return { pixels, grey: out, inverted: invert, box, empty: false };
+}
+
+/** Grey bytes 0..255 (e.g. a dataset garment) -> Float32Array in [0, 1]. */
+export function bytesToPixels(bytes) {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
+  return out;
+}

@@ -114,11 +114,57 @@ export interface IndexStatic {
   fromBytes(bytes: Uint8Array): Index;
 }
 
+/** Negative ELBO and importance-weighted NLL of one image, nats. */
+export interface ImageScore {
+  /** -ELBO with one posterior sample (reconstruction + KL). */
+  negElbo: number;
+  /** IWAE estimate of -log p(x) with k samples (lower is more typical). */
+  iwaeNll: number;
+}
+
+/**
+ * The encoder (encoder.lwb): an image -> its posterior, anomaly scores, and
+ * the test set's score distribution the exporter ships with it. Pixels are
+ * grey values in [0, 1], row-major 28 x 28, garment bright on black (as
+ * Fashion-MNIST), used as Bernoulli targets by score().
+ */
+export interface Encoder {
+  readonly latentSize: number;
+  readonly imageSize: number;
+  /** Whether a decoder blob was given to fromBytes (score() needs it). */
+  readonly hasDecoder: boolean;
+  /** Posterior q(z|x) = N(mu, sigma^2): Float32Array(d) each. */
+  encode(pixels: Float32Array | ArrayLike<number>): { mu: Float32Array; sigma: Float32Array };
+  /**
+   * Negative ELBO and IWAE NLL with k samples (1..5000, default 100); seed
+   * (integer >= 0, default 1) fixes the noise, so equal inputs give equal scores.
+   */
+  score(pixels: Float32Array | ArrayLike<number>, k?: number, seed?: number): ImageScore;
+  /**
+   * Percentile 0..100 of a score among the test garments' (share of them
+   * scoring <= value): of 'iwae' (default) or 'elbo'. NaN if the blob has no statistics.
+   */
+  percentile(value: number, of?: 'iwae' | 'elbo'): number;
+  /** The test garments with the highest IWAE NLL, most anomalous first: index ids and NLL. */
+  anomalies(): { ids: Int32Array; nll: Float32Array };
+  /** Frees the C++ memory. The object is unusable afterwards. */
+  delete(): void;
+}
+
+export interface EncoderStatic {
+  /**
+   * Parses an encoder blob and optionally the matching decoder blob (the
+   * likelihood in score() needs the decoder's logits). Throws Error with the parser's message.
+   */
+  fromBytes(encoderBytes: Uint8Array, decoderBytes?: Uint8Array | null): Encoder;
+}
+
 export interface Wardrobe {
   /** Whether the SIMD build was loaded (false: the scalar fallback). */
   readonly simd: boolean;
   readonly Model: ModelStatic;
   readonly Index: IndexStatic;
+  readonly Encoder: EncoderStatic;
   /** Current size of the wasm linear memory in bytes (grows, never shrinks). */
   heapBytes(): number;
   /** Bytes currently allocated inside the wasm heap by malloc (for leak checks). */

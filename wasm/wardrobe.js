@@ -278,10 +278,101 @@ function makeApi(M, simd) {
     }
   }
 
+  // The encoder (encoder_bindings.cpp): image -> (mu, sigma), anomaly scores
+  // (with the decoder's weights, given as a second blob) and the test set's
+  // score distribution shipped in encoder.lwb.
+  const encoderError = () => new Error(M.encoderLastError());
+
+  class Encoder {
+    #h;
+    #d;
+    #pixels;
+    constructor(handle) {
+      this.#h = handle;
+      this.#d = handle.latentSize();
+      this.#pixels = handle.imageSize();
+    }
+
+    static fromBytes(encoderBytes, decoderBytes = null) {
+      const enc = toBytes(encoderBytes, 'Encoder.fromBytes');
+      const dec = decoderBytes === null || decoderBytes === undefined ? new Uint8Array(0)
+        : toBytes(decoderBytes, 'Encoder.fromBytes (decoder)');
+      const h = new M.WasmEncoder();
+      try {
+        const ptr = h.stagePtr(enc.length + dec.length);
+        M.HEAPU8.set(enc, ptr);
+        M.HEAPU8.set(dec, ptr + enc.length);
+        if (h.load(enc.length, dec.length) !== 0) throw encoderError();
+      } catch (e) {
+        h.delete();
+        throw e instanceof Error ? e : new Error(String(e));
+      }
+      return new Encoder(h);
+    }
+
+    get latentSize() { return this.#d; }
+    get imageSize() { return this.#pixels; }
+    get hasDecoder() { return this.#handle().hasDecoder(); }
+
+    #handle() {
+      if (this.#h === null) throw new Error('Encoder: used after delete()');
+      return this.#h;
+    }
+
+    #input(pixels) {
+      const h = this.#handle();
+      checkArray(pixels, 'pixels');
+      if (pixels.length !== this.#pixels) {
+        throw new Error(`pixels has ${pixels.length} values, the encoder takes ${this.#pixels}`);
+      }
+      M.HEAPF32.set(pixels, h.inputPtr() >>> 2);
+      return h;
+    }
+
+    encode(pixels) {
+      const h = this.#input(pixels);
+      if (h.encode() !== 0) throw encoderError();
+      const out = h.outputPtr();
+      return { mu: copyF32(out, this.#d), sigma: copyF32(out + 4 * this.#d, this.#d) };
+    }
+
+    score(pixels, k = 100, seed = 1) {
+      k = checkInt(k, 'k');
+      if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be an integer >= 0, got ${describe(seed)}`);
+      const h = this.#input(pixels);
+      if (h.score(k, seed) !== 0) throw encoderError();
+      return { negElbo: h.negElbo(), iwaeNll: h.iwaeNll() };
+    }
+
+    percentile(value, of = 'iwae') {
+      if (of !== 'iwae' && of !== 'elbo') throw new Error(`percentile: of must be 'iwae' or 'elbo', got ${describe(of)}`);
+      const p = this.#handle().percentile(Number(value), of === 'elbo' ? 1 : 0);
+      return p < 0 ? NaN : p;
+    }
+
+    anomalies() {
+      const h = this.#handle();
+      const n = h.anomalyCount();
+      const ids = h.anomalyIdsPtr() >>> 2;
+      return {
+        ids: new Int32Array(M.HEAP32.subarray(ids, ids + n)),
+        nll: copyF32(h.anomalyNllPtr(), n),
+      };
+    }
+
+    delete() {
+      if (this.#h !== null) {
+        this.#h.delete();
+        this.#h = null;
+      }
+    }
+  }
+
   return Object.freeze({
     simd,
     Model: Object.freeze({ fromBytes: (bytes) => Model.fromBytes(bytes) }),
     Index: Object.freeze({ fromBytes: (bytes) => Index.fromBytes(bytes) }),
+    Encoder: Object.freeze({ fromBytes: (enc, dec) => Encoder.fromBytes(enc, dec) }),
     heapBytes: () => M.HEAPU8.buffer.byteLength,
     heapUsed: () => M.heapUsed(),
   });

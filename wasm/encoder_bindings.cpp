@@ -1,0 +1,189 @@
+// Embind surface of the encoder ("your own garment"): encode an image to
+// (mu, sigma), score it (negative ELBO and IWAE NLL, with the decoder's
+// weights), and the anomaly statistics the exporter ships in encoder.lwb.
+// wardrobe.js wraps this as Encoder (wardrobe.d.ts). Same conventions as
+// bindings.cpp: no exceptions, 0/1 returns with the message in
+// encoderLastError(), data through buffers owned by the C++ object.
+//
+// A second EMSCRIPTEN_BINDINGS block in its own file, so the encoder (which
+// the page loads only when first needed) stays apart from the decoder runtime.
+#include <emscripten/bind.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/anomaly.h"
+#include "model/blob.h"
+#include "model/vae.h"
+#include "model/vae_io.h"
+
+namespace lw {
+namespace {
+
+std::string g_encoder_error;  // message of the last failed WasmEncoder call
+
+int encoder_fail(const Status& s) {
+  g_encoder_error = s.message();
+  return 1;
+}
+std::string encoder_last_error() { return g_encoder_error; }
+
+// Reads a model blob that must hold `part`; `what` names it in messages.
+Status read_part(const uint8_t* data, size_t size, uint32_t part, const char* what, BlobReader* blob,
+                 VaeConfig* config, VaeParams* params) {
+  Status s = BlobReader::parse(data, size, blob);
+  uint32_t parts = 0;
+  if (s.ok()) s = read_model_blob(*blob, config, params, &parts);
+  if (s.ok() && !(parts & part)) {
+    s = Status::Error(std::string("blob has no ") + (part == kPartEncoder ? "encoder" : "decoder") + " part");
+  }
+  return s.with_context(what);
+}
+
+// Reads an optional f32 stats tensor of rank 1 (empty if absent).
+Status read_stat(const BlobReader& blob, const std::string& name, std::vector<float>* out) {
+  out->clear();
+  const TensorInfo* t = blob.find(name);
+  if (t == nullptr) return Status::Ok();
+  if (t->shape.size() != 1) return Status::Error(name + " must have rank 1");
+  out->resize(t->shape[0]);
+  return blob.read_f32(name, {t->shape[0]}, out->data(), out->size());
+}
+
+class WasmEncoder {
+ public:
+  // Buffer for the blob bytes (encoder blob, then optionally the decoder
+  // blob right after it); JS copies them in, then calls load().
+  uintptr_t stagePtr(int bytes) {
+    if (bytes < 0) bytes = 0;
+    staging_.resize(static_cast<size_t>(bytes));
+    return reinterpret_cast<uintptr_t>(staging_.data());
+  }
+
+  // Parses the encoder blob (first enc_bytes staged bytes) and, if dec_bytes
+  // > 0, the decoder blob after it (needed by score()). Frees the staging.
+  int load(int enc_bytes, int dec_bytes) {
+    const Status s = load_staged(enc_bytes, dec_bytes);
+    std::vector<uint8_t>().swap(staging_);
+    return s.ok() ? 0 : encoder_fail(s);
+  }
+
+  int latentSize() const { return scorer_.latent(); }
+  int imageSize() const { return scorer_.pixels(); }
+  bool hasDecoder() const { return scorer_.has_decoder(); }
+
+  uintptr_t inputPtr() { return reinterpret_cast<uintptr_t>(input_.data()); }
+  // After encode(): mu [d] then sigma [d].
+  uintptr_t outputPtr() { return reinterpret_cast<uintptr_t>(output_.data()); }
+
+  int encode() {
+    const Status s = scorer_.encode(input_.data(), output_.data(), output_.data() + scorer_.latent());
+    return s.ok() ? 0 : encoder_fail(s);
+  }
+
+  // Scores the input image; seed is a 32-bit integer from JS (widened).
+  int score(int k, double seed) {
+    if (!(seed >= 0 && seed <= 18446744073709549568.0)) return encoder_fail(Status::Error("score: seed must be >= 0"));
+    ImageScore out;
+    const Status s = scorer_.score(input_.data(), k, static_cast<uint64_t>(seed), &out);
+    if (!s.ok()) return encoder_fail(s);
+    neg_elbo_ = out.neg_elbo;
+    iwae_nll_ = out.iwae_nll;
+    return 0;
+  }
+  double negElbo() const { return neg_elbo_; }
+  double iwaeNll() const { return iwae_nll_; }
+
+  // Percentile (0..100) of nll among the test garments' IWAE NLL, or of a
+  // negative ELBO among theirs (which = 1); -1 if the blob has no statistics.
+  double percentile(double value, int which) const {
+    const std::vector<float>& sorted = which == 1 ? test_elbo_ : test_iwae_;
+    return sorted.empty() ? -1.0 : percentile_of(sorted, value);
+  }
+  int testCount() const { return static_cast<int>(test_iwae_.size()); }
+
+  int anomalyCount() const { return static_cast<int>(anomalous_ids_.size()); }
+  uintptr_t anomalyIdsPtr() const { return reinterpret_cast<uintptr_t>(anomalous_ids_.data()); }
+  uintptr_t anomalyNllPtr() const { return reinterpret_cast<uintptr_t>(anomalous_nll_.data()); }
+
+ private:
+  Status load_staged(int enc_bytes, int dec_bytes) {
+    if (enc_bytes < 0 || dec_bytes < 0 ||
+        static_cast<size_t>(enc_bytes) + static_cast<size_t>(dec_bytes) > staging_.size()) {
+      return Status::Error("encoder: bad staging size");
+    }
+    BlobReader enc_blob, dec_blob;
+    VaeConfig config, dec_config;
+    VaeParams params, dec_params;
+    LW_RETURN_IF_ERROR(read_part(staging_.data(), static_cast<size_t>(enc_bytes), kPartEncoder, "encoder", &enc_blob,
+                                 &config, &params));
+    if (dec_bytes > 0) {
+      LW_RETURN_IF_ERROR(read_part(staging_.data() + enc_bytes, static_cast<size_t>(dec_bytes), kPartDecoder,
+                                   "decoder", &dec_blob, &dec_config, &dec_params));
+      if (dec_config.describe() != config.describe()) {
+        return Status::Error("decoder " + dec_config.describe() + " does not match encoder " + config.describe());
+      }
+      params.dec = std::move(dec_params.dec);
+    }
+    std::vector<float> iwae, elbo, ids, nll;
+    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_iwae_sorted", &iwae).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_neg_elbo_sorted", &elbo).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_ids", &ids).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_nll", &nll).with_context("encoder"));
+    if (ids.size() != nll.size()) return Status::Error("encoder: stats.anomalous_ids and _nll differ in length");
+    for (size_t i = 1; i < iwae.size(); ++i) {
+      if (iwae[i] < iwae[i - 1]) return Status::Error("encoder: stats.test_iwae_sorted is not sorted");
+    }
+    for (size_t i = 1; i < elbo.size(); ++i) {
+      if (elbo[i] < elbo[i - 1]) return Status::Error("encoder: stats.test_neg_elbo_sorted is not sorted");
+    }
+    AnomalyScorer scorer;
+    LW_RETURN_IF_ERROR(scorer.init(params));
+    scorer_ = std::move(scorer);
+    test_iwae_ = std::move(iwae);
+    test_elbo_ = std::move(elbo);
+    anomalous_ids_.resize(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) anomalous_ids_[i] = static_cast<int32_t>(ids[i]);
+    anomalous_nll_ = std::move(nll);
+    input_.assign(static_cast<size_t>(scorer_.pixels()), 0.0f);
+    output_.assign(static_cast<size_t>(2 * scorer_.latent()), 0.0f);
+    return Status::Ok();
+  }
+
+  AnomalyScorer scorer_;                // encoder (+ decoder logits for score)
+  std::vector<uint8_t> staging_;        // blob bytes until load()
+  std::vector<float> input_;            // [pixels] image from JS
+  std::vector<float> output_;           // [2 d] mu then sigma
+  double neg_elbo_ = 0, iwae_nll_ = 0;  // last score()
+  std::vector<float> test_iwae_;        // [10000] ascending, or empty
+  std::vector<float> test_elbo_;        // [10000] ascending, or empty
+  std::vector<int32_t> anomalous_ids_;  // [100] index ids, most anomalous first
+  std::vector<float> anomalous_nll_;    // [100] their IWAE NLL
+};
+
+}  // namespace
+}  // namespace lw
+
+EMSCRIPTEN_BINDINGS(latent_wardrobe_encoder) {
+  using namespace emscripten;
+  function("encoderLastError", &lw::encoder_last_error);
+  class_<lw::WasmEncoder>("WasmEncoder")
+      .constructor<>()
+      .function("stagePtr", &lw::WasmEncoder::stagePtr)
+      .function("load", &lw::WasmEncoder::load)
+      .function("latentSize", &lw::WasmEncoder::latentSize)
+      .function("imageSize", &lw::WasmEncoder::imageSize)
+      .function("hasDecoder", &lw::WasmEncoder::hasDecoder)
+      .function("inputPtr", &lw::WasmEncoder::inputPtr)
+      .function("outputPtr", &lw::WasmEncoder::outputPtr)
+      .function("encode", &lw::WasmEncoder::encode)
+      .function("score", &lw::WasmEncoder::score)
+      .function("negElbo", &lw::WasmEncoder::negElbo)
+      .function("iwaeNll", &lw::WasmEncoder::iwaeNll)
+      .function("percentile", &lw::WasmEncoder::percentile)
+      .function("testCount", &lw::WasmEncoder::testCount)
+      .function("anomalyCount", &lw::WasmEncoder::anomalyCount)
+      .function("anomalyIdsPtr", &lw::WasmEncoder::anomalyIdsPtr)
+      .function("anomalyNllPtr", &lw::WasmEncoder::anomalyNllPtr);
+}

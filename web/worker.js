@@ -9,6 +9,7 @@ import { fetchVerified, pruneCache, BlobError } from './blobs.js';
 import { parseHash } from './state.js';
 // Listed here as well as in blobs.js so the module loader fetches it in parallel, not after blobs.js.
 import './sha256.js';
+import { encoderOps } from './own-worker.js';
 
 const root = new URL('./', self.location.href); // the folder holding index.html
 const dataUrl = (file) => new URL(`data/${file}`, root).href;
@@ -184,6 +185,8 @@ const ops = {
     return transferable({ mus: out }, [out.buffer]);
   },
 };
+// Your own garment: the encoder, loaded on first use (own-worker.js).
+Object.assign(ops, encoderOps(() => ({ wardrobe, manifest, model, index, post })));
 
 function requireIndex() {
   if (!index) throw new BlobError('noindex', 'The garment index is not loaded, so dataset garments are unavailable.');

@@ -1,0 +1,405 @@
+// "Your own garment" panel: upload or draw a picture, see it as the model gets it (28 x 28,
+// Fashion-MNIST style), its reconstruction, its place in the dataset (search), its anomaly score
+// with a percentile among the test garments; the dataset's most anomalous garments; and attribute
+// directions between class means ("more like a sneaker", shirt -> dress).
+//
+// The picture is turned into the model's input on this thread (preprocess.js, a few ms); the worker
+// encodes, decodes, searches and scores it (own-worker.js).
+
+import { app } from './app.js';
+import { preprocess, bytesToPixels, SIDE } from './preprocess.js';
+import { drawGarment } from './render.js';
+
+const $ = (id) => document.getElementById(id);
+const MAX_SIDE = 512; // pictures are scaled down to this before preprocessing (the result is 28 px anyway)
+const IWAE_K = 100;
+const HITS = 12;
+
+// Measurements and last results, read by tests/browser/own.test.mjs.
+const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], last: null, lastScore: null, anomalies: null });
+
+const panel = $('panel-own');
+panel.innerHTML = `
+  <header class="panel-head">
+    <h2 id="h-own"><span class="num" aria-hidden="true">5</span>Your own garment</h2>
+    <p>Drop a photo (PNG or JPEG) or draw one. It is prepared the way Fashion-MNIST was made: grey,
+      bright on black, trimmed and fitted into 28 × 28. The encoder puts it in latent space; the score says how
+      usual it is for this model.</p>
+  </header>
+  <div class="own-grid">
+    <div class="own-inputs">
+      <label id="own-drop" class="own-drop" tabindex="0">
+        <input type="file" id="own-file" accept="image/png,image/jpeg,image/webp,image/gif" class="sr-only">
+        <span>Drop a picture here, or <u>choose a file</u></span>
+      </label>
+      <div class="own-draw">
+        <canvas id="own-canvas" width="280" height="280" aria-label="Drawing canvas: draw a garment with the mouse or a finger"></canvas>
+        <div class="row small">
+          <button type="button" id="own-use-drawing" class="btn primary">Use drawing</button>
+          <button type="button" id="own-clear" class="btn">Clear</button>
+          <label class="field inline">Brush <input type="range" id="own-brush" min="4" max="40" value="14"></label>
+        </div>
+      </div>
+    </div>
+    <div class="own-outputs">
+      <figure><canvas id="own-input" class="garment" width="28" height="28" role="img" aria-label="Your picture as the model gets it, 28 by 28"></canvas><figcaption>model input</figcaption></figure>
+      <figure><canvas id="own-recon" class="garment" width="28" height="28" role="img" aria-label="The model's reconstruction of your picture"></canvas><figcaption>reconstruction</figcaption></figure>
+      <div class="own-score" id="own-score" role="status" aria-live="polite">No picture yet.</div>
+      <button type="button" id="own-score-current" class="btn" hidden>Score the sliders' dataset garment</button>
+    </div>
+  </div>
+  <h3 class="strip-title">Closest dataset garments <span id="own-hits-info"></span></h3>
+  <ol id="own-hits" class="own-thumbs" aria-label="Dataset garments most likely to have your garment's latent vector"></ol>
+  <h3 class="strip-title">Attribute directions</h3>
+  <p class="small muted">Class mean directions: the mean μ of a class minus the mean μ of all garments. Each slider moves z along one, from where z was when you started.</p>
+  <div id="own-dirs" class="own-dirs" role="group" aria-label="More like a class"></div>
+  <form id="own-arith" class="row small own-arith">
+    <label class="field inline">From <select id="own-from"></select></label>
+    <label class="field inline">to <select id="own-to"></select></label>
+    <button type="submit" class="btn">Apply z + (mean to − mean from)</button>
+  </form>
+  <h3 class="strip-title">Most anomalous test garments <span id="own-anom-info"></span></h3>
+  <button type="button" id="own-show-anomalies" class="btn">Show the 24 most anomalous</button>
+  <ol id="own-anomalies" class="own-thumbs" aria-label="Test garments with the highest IWAE negative log-likelihood"></ol>
+`;
+
+// ---------------------------------------------------------------- readiness
+
+function whenReady() {
+  return new Promise((resolve) => {
+    const check = () => (app.client && app.z && document.body.dataset.decoder === 'ready' ? resolve() : setTimeout(check, 50));
+    check();
+  });
+}
+
+let encoderP = null;
+function encoder() {
+  if (!encoderP) {
+    setStatus('Loading the encoder…');
+    encoderP = app.client.call('loadEncoder').then((info) => {
+      own.anomalies = info.anomalies;
+      return info;
+    }, (e) => {
+      encoderP = null;
+      throw e;
+    });
+  }
+  return encoderP;
+}
+
+function setStatus(html) {
+  $('own-score').innerHTML = html;
+}
+
+// ---------------------------------------------------------------- pictures -> model input
+
+async function fromFile(file) {
+  if (!file) return;
+  if (!/^image\//.test(file.type)) {
+    app.note(`${file.name} is not an image (it is ${file.type || 'of unknown type'}).`);
+    return;
+  }
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch (e) {
+    app.note(`${file.name} could not be read as an image: ${e.message}`);
+    return;
+  }
+  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0, w, h);
+  bitmap.close?.();
+  await runPicture(ctx.getImageData(0, 0, w, h), file.name);
+}
+
+async function runPicture(imageData, name) {
+  const t0 = performance.now();
+  const r = preprocess(imageData.data, imageData.width, imageData.height);
+  const tPre = performance.now() - t0;
+  if (r.empty) {
+    setStatus(`Nothing stands out from the background of ${escapeHtml(name)}: draw or choose a picture with a garment on a plain background.`);
+    return;
+  }
+  await run(r.pixels, { name, preprocessMs: tPre, inverted: r.inverted });
+}
+
+/** Encodes, reconstructs, searches and scores pixels (Float32Array(784) in [0, 1]). */
+async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSliders = true } = {}) {
+  drawGarment($('own-input'), toBytes(pixels), app.lut);
+  own.inputPixels = pixels;
+  try {
+    await encoder();
+  } catch (e) {
+    setStatus(`The encoder is unavailable: ${escapeHtml(e.message)}`);
+    return;
+  }
+  const t0 = performance.now();
+  const res = await app.client.call('ownEncode', { pixels, k: HITS, filter: {} });
+  const roundTrip = performance.now() - t0;
+  own.encodes.push(res.ms);
+  own.roundTrips.push(roundTrip);
+  own.last = { name, mu: res.mu, sigma: res.sigma, hits: res.hits, quick: res.quick, workerMs: res.ms, roundTripMs: roundTrip, preprocessMs };
+  drawGarment($('own-recon'), res.recon, app.lut);
+  if (loadSliders) app.setZ(res.mu);
+  showHits(res.hits);
+  setStatus(`${escapeHtml(name)}${inverted ? ' (inverted: light background)' : ''}: −ELBO ≈ <b>${res.quick.negElbo.toFixed(1)}</b> nats
+    (one sample); computing the importance-weighted score (k = ${IWAE_K})…
+    <small class="muted">encode + search + score in the worker: ${res.ms.toFixed(1)} ms</small>`);
+  const seq = (run.seq = (run.seq || 0) + 1);
+  const s = await app.client.call('ownScore', { pixels, k: IWAE_K });
+  if (seq !== run.seq) return; // a newer picture arrived meanwhile
+  own.scores.push(s.ms);
+  own.lastScore = s;
+  showScore(name, s, res.ms);
+}
+
+function showScore(name, s, encodeMs) {
+  const p = s.percentile;
+  let verdict;
+  if (p > 99) verdict = '<span class="own-flag high">unusual: less likely than 99% of the test garments</span>';
+  else if (p < 1) verdict = '<span class="own-flag low">suspiciously simple: likelier than 99% of the test garments (likelihoods favour plain images, so this is unusual too)</span>';
+  else verdict = '<span class="own-flag ok">typical for a garment</span>';
+  setStatus(`<b>${escapeHtml(name)}</b><br>
+    IWAE −log p(x) ≈ <b>${s.iwaeNll.toFixed(1)}</b> nats (k = ${s.k}), percentile <b data-testid="own-percentile">${p.toFixed(1)}</b> among test garments<br>
+    −ELBO ${s.negElbo.toFixed(1)} nats (percentile ${s.elboPercentile.toFixed(1)})<br>${verdict}
+    <br><small class="muted">worker: encode + search ${encodeMs.toFixed(1)} ms, IWAE ${s.ms.toFixed(1)} ms</small>`);
+  panel.dataset.ownPercentile = String(p);
+}
+
+function toBytes(pixels) {
+  const b = new Uint8ClampedArray(pixels.length);
+  for (let i = 0; i < pixels.length; i++) b[i] = Math.round(255 * pixels[i]);
+  return b;
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// ---------------------------------------------------------------- dataset thumbnails
+
+function thumb(id, caption, onClick) {
+  const li = document.createElement('li');
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'own-thumb';
+  b.dataset.id = String(id);
+  const c = document.createElement('canvas');
+  c.className = 'garment';
+  c.width = c.height = SIDE;
+  const label = app.index ? app.className(app.index.labels[id]) : '';
+  b.setAttribute('aria-label', `Garment ${id}${label ? `, ${label}` : ''}${caption ? `, ${caption}` : ''}`);
+  const cap = document.createElement('span');
+  cap.textContent = caption || `#${id}`;
+  b.append(c, cap);
+  b.onclick = onClick;
+  li.append(b);
+  app.store.get(id).then((px) => drawGarment(c, px, app.lut)).catch(() => {});
+  return li;
+}
+
+function showHits(hits) {
+  const ol = $('own-hits');
+  ol.replaceChildren();
+  if (!hits) {
+    $('own-hits-info').textContent = '(the index is not loaded)';
+    return;
+  }
+  $('own-hits-info').textContent = '';
+  hits.ids.forEach((id) => ol.append(thumb(id, `#${id}`, () => app.loadGarmentIntoSliders(id).catch((e) => app.note(e.message)))));
+}
+
+/** Scores dataset garment id (its grey pixels from the garment pages). */
+async function scoreGarment(id) {
+  const px = await app.store.get(id);
+  await run(bytesToPixels(px), { name: `Garment #${id}`, loadSliders: false });
+}
+
+$('own-show-anomalies').addEventListener('click', async () => {
+  let info;
+  try {
+    info = await encoder();
+  } catch (e) {
+    $('own-anom-info').textContent = `(unavailable: ${e.message})`;
+    return;
+  }
+  const { ids, nll } = info.anomalies;
+  const ol = $('own-anomalies');
+  ol.replaceChildren();
+  $('own-anom-info').textContent = `(IWAE −log p(x), of ${ids.length} shipped; click one to load and score it)`;
+  for (let i = 0; i < Math.min(24, ids.length); i++) {
+    const id = ids[i];
+    ol.append(thumb(id, `${nll[i].toFixed(0)} nats`, async () => {
+      await app.loadGarmentIntoSliders(id).catch((e) => app.note(e.message));
+      await scoreGarment(id);
+    }));
+  }
+});
+
+$('own-score-current').addEventListener('click', () => {
+  if (app.zSource) scoreGarment(app.zSource.id).catch((e) => app.note(e.message));
+});
+app.on('z', () => {
+  const b = $('own-score-current');
+  b.hidden = !app.zSource;
+  if (app.zSource) b.textContent = `Score garment #${app.zSource.id}`;
+});
+
+// ---------------------------------------------------------------- drawing canvas
+
+const canvas = $('own-canvas');
+const dctx = canvas.getContext('2d');
+function clearCanvas() {
+  dctx.fillStyle = '#000';
+  dctx.fillRect(0, 0, canvas.width, canvas.height);
+}
+clearCanvas();
+let drawing = null;
+canvas.addEventListener('pointerdown', (e) => {
+  canvas.setPointerCapture(e.pointerId);
+  drawing = point(e);
+  stroke(drawing, drawing);
+});
+canvas.addEventListener('pointermove', (e) => {
+  if (!drawing) return;
+  const p = point(e);
+  stroke(drawing, p);
+  drawing = p;
+});
+const endStroke = () => (drawing = null);
+canvas.addEventListener('pointerup', endStroke);
+canvas.addEventListener('pointercancel', endStroke);
+function point(e) {
+  const r = canvas.getBoundingClientRect();
+  return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+}
+function stroke(a, b) {
+  dctx.strokeStyle = '#fff';
+  dctx.lineWidth = Number($('own-brush').value);
+  dctx.lineCap = 'round';
+  dctx.lineJoin = 'round';
+  dctx.beginPath();
+  dctx.moveTo(a[0], a[1]);
+  dctx.lineTo(b[0], b[1]);
+  dctx.stroke();
+}
+$('own-clear').addEventListener('click', clearCanvas);
+$('own-use-drawing').addEventListener('click', () => runPicture(dctx.getImageData(0, 0, canvas.width, canvas.height), 'Your drawing').catch((e) => app.note(e.message)));
+
+// ---------------------------------------------------------------- file picker and drag-and-drop
+
+$('own-file').addEventListener('change', (e) => fromFile(e.target.files[0]).catch((err) => app.note(err.message)));
+const drop = $('own-drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  fromFile(e.dataTransfer.files[0]).catch((err) => app.note(err.message));
+});
+drop.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    $('own-file').click();
+  }
+});
+
+// ---------------------------------------------------------------- attribute directions
+
+let dirBase = null; // z when the direction sliders were last all at 0
+let ownMove = false; // true while this panel is the one setting z
+const dirInputs = [];
+
+function directions() {
+  const { classMeans, pca } = app.index;
+  const d = app.latentSize;
+  const dirs = [];
+  for (let c = 0; c < 10; c++) {
+    const v = new Float32Array(d);
+    for (let k = 0; k < d; k++) v[k] = classMeans[c * d + k] - pca.mean[k];
+    dirs.push(v);
+  }
+  return dirs;
+}
+
+function applyDirections() {
+  if (!dirBase) dirBase = Float32Array.from(app.z);
+  const dirs = directions();
+  const z = Float32Array.from(dirBase);
+  dirInputs.forEach((input, c) => {
+    const t = Number(input.value);
+    for (let k = 0; k < z.length; k++) z[k] += t * dirs[c][k];
+  });
+  ownMove = true;
+  app.setZ(z);
+  ownMove = false;
+}
+
+function buildDirections() {
+  const box = $('own-dirs');
+  box.replaceChildren();
+  dirInputs.length = 0;
+  for (let c = 0; c < 10; c++) {
+    const label = document.createElement('label');
+    label.className = 'field inline own-dir';
+    const input = document.createElement('input');
+    input.type = 'range';
+    input.min = '-1';
+    input.max = '1.5';
+    input.step = '0.05';
+    input.value = '0';
+    input.dataset.class = String(c);
+    input.setAttribute('aria-label', `More like ${app.className(c)}`);
+    input.addEventListener('input', applyDirections);
+    label.append(`more like ${app.className(c)}`, input);
+    box.append(label);
+    dirInputs.push(input);
+  }
+  for (const id of ['own-from', 'own-to']) {
+    const sel = $(id);
+    sel.replaceChildren(...app.classes.map((name, c) => new Option(name, String(c))));
+  }
+  $('own-from').value = String(app.classes.indexOf('Shirt') >= 0 ? app.classes.indexOf('Shirt') : 0);
+  $('own-to').value = String(app.classes.indexOf('Dress') >= 0 ? app.classes.indexOf('Dress') : 1);
+}
+
+// Any other change of z makes it the new starting point.
+app.on('z', () => {
+  if (ownMove) return;
+  dirBase = null;
+  for (const input of dirInputs) input.value = '0';
+});
+
+$('own-arith').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!app.index) return;
+  const { classMeans } = app.index;
+  const d = app.latentSize;
+  const a = Number($('own-from').value), b = Number($('own-to').value);
+  const z = Float32Array.from(app.z);
+  for (let k = 0; k < d; k++) z[k] += classMeans[b * d + k] - classMeans[a * d + k];
+  app.setZ(z);
+});
+
+// ---------------------------------------------------------------- start
+
+whenReady().then(() => {
+  const onIndex = (index) => {
+    if (index) buildDirections();
+    else $('own-dirs').textContent = 'The attribute directions need the garment index, which did not load.';
+  };
+  if (app.index) onIndex(app.index);
+  else app.on('index', onIndex);
+});
+
+// For tests and the console: run the pipeline on raw RGBA or on model-ready pixels.
+own.runPicture = runPicture;
+own.run = run;

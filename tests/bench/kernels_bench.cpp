@@ -4,6 +4,9 @@
 // per-call wall times after warm-up. Builds natively and for wasm (run the
 // latter in Node; see the report in the commit message for the command).
 //
+// Natively lw_core links OpenMP, so Eigen's GEMM uses every core unless
+// OMP_NUM_THREADS=1 (the kernels are single-threaded; compare with 1).
+//
 // Usage: lw_kernels_bench [--reps N] [--scalar-reps N] [--json]
 //                         [--sizes 16,256,512,784] [--batches 1,8,64,256]
 #include <Eigen/Core>
@@ -175,14 +178,16 @@ int main(int argc, char** argv) {
   std::string net;
   for (size_t i = 0; i < sizes.size(); ++i) net += (i ? "-" : "") + std::to_string(sizes[i]);
   if (!json) {
-    std::printf("decoder %s + sigmoid, target %s, vector %d floats, median of %d calls (scalar %d)\n",
-                net.c_str(), target, lw::kernels::kVecFloats, reps, scalar_reps);
+    std::printf("decoder %s + sigmoid, target %s, vector %d floats, Eigen threads %d, median of %d "
+                "calls (scalar %d)\n",
+                net.c_str(), target, lw::kernels::kVecFloats, Eigen::nbThreads(), reps, scalar_reps);
     std::printf("%6s %12s %12s %12s %9s %9s %10s %10s %10s %10s %10s\n", "batch", "kernels_ms", "eigen_ms",
                 "scalar_ms", "speedup", "GFLOP/s", "max|diff|", "k_min_ms", "e_min_ms", "k_cpu_ms",
                 "e_cpu_ms");
   } else {
-    std::printf("{\"net\": \"%s\", \"target\": \"%s\", \"vec_floats\": %d, \"reps\": %d, \"results\": [",
-                net.c_str(), target, lw::kernels::kVecFloats, reps);
+    std::printf("{\"net\": \"%s\", \"target\": \"%s\", \"vec_floats\": %d, \"eigen_threads\": %d, "
+                "\"reps\": %d, \"results\": [",
+                net.c_str(), target, lw::kernels::kVecFloats, Eigen::nbThreads(), reps);
   }
   double macs = 0;
   for (size_t l = 0; l + 1 < sizes.size(); ++l) macs += static_cast<double>(sizes[l]) * sizes[l + 1];

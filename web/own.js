@@ -51,7 +51,7 @@ panel.innerHTML = `
   <h3 class="strip-title">Closest dataset garments <span id="own-hits-info"></span></h3>
   <ol id="own-hits" class="own-thumbs" aria-label="Dataset garments most likely to have your garment's latent vector"></ol>
   <h3 class="strip-title">Attribute directions</h3>
-  <p class="small muted">Class mean directions: the mean μ of a class minus the mean μ of all garments. Each slider moves z along one, from where z was when you started.</p>
+  <p class="own-note">Class mean directions: the mean μ of a class minus the mean μ of all garments. Each slider moves z along one, from where z was when you started.</p>
   <div id="own-dirs" class="own-dirs" role="group" aria-label="More like a class"></div>
   <form id="own-arith" class="row small own-arith">
     <label class="field inline">From <select id="own-from"></select></label>

@@ -16,7 +16,7 @@ const IWAE_K = 100;
 const HITS = 12;
 
 // Measurements and last results, read by tests/browser/own.test.mjs.
-const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], last: null, lastScore: null, anomalies: null });
+const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], preprocess: [], last: null, lastScore: null, anomalies: null });
 
 const panel = $('panel-own');
 panel.innerHTML = `
@@ -121,6 +121,7 @@ async function runPicture(imageData, name) {
   const t0 = performance.now();
   const r = preprocess(imageData.data, imageData.width, imageData.height);
   const tPre = performance.now() - t0;
+  own.preprocess.push(tPre);
   if (r.empty) {
     setStatus(`Nothing stands out from the background of ${escapeHtml(name)}: draw or choose a picture with a garment on a plain background.`);
     return;

@@ -191,9 +191,9 @@ test('attribute sliders move z along class-mean directions; class arithmetic add
 });
 
 test('timings (reported, not asserted) and no page errors', async () => {
-  const t = await page.evaluate(() => ({ encode: window.__lwOwn.encodes, score: window.__lwOwn.scores, roundTrip: window.__lwOwn.roundTrips }));
+  const t = await page.evaluate(() => ({ pre: window.__lwOwn.preprocess, encode: window.__lwOwn.encodes, score: window.__lwOwn.scores, roundTrip: window.__lwOwn.roundTrips }));
   const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-  console.log(`own garment: worker encode+search+score(k=1) median ${med(t.encode).toFixed(2)} ms, ` +
+  console.log(`own garment: preprocess on the page (upload scaled to <= 512 px, drawing 280 px) ${t.pre.map((v) => v.toFixed(1)).join(', ')} ms; worker encode+search+score(k=1) median ${med(t.encode).toFixed(2)} ms, ` +
     `round trip ${med(t.roundTrip).toFixed(2)} ms, IWAE k=100 ${med(t.score).toFixed(2)} ms (n=${t.encode.length})`);
   assert.deepEqual(errors, []);
 });

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <limits>
 #include <random>
 #include <string>
@@ -389,14 +390,21 @@ TEST_CASE("blob with no tensors and the maximum tensor count", "[blob]") {
 }
 
 TEST_CASE("view_f32 is zero-copy for aligned f32 and copies otherwise", "[blob]") {
-  Bytes b = small_blob();  // operator new memory: 16-byte aligned
+  const Bytes blob = small_blob();
+  // malloc only promises 8-byte alignment in wasm: copy into 16-byte-aligned storage.
+  struct alignas(16) Chunk {
+    uint8_t bytes[16];
+  };
+  std::vector<Chunk> storage((blob.size() + 15) / 16);
+  std::memcpy(storage.data(), blob.data(), blob.size());
+  const std::basic_string_view<uint8_t> b(reinterpret_cast<const uint8_t*>(storage.data()), blob.size());
   REQUIRE(reinterpret_cast<uintptr_t>(b.data()) % 16 == 0);
   BlobReader r;
   REQUIRE(BlobReader::parse(b.data(), b.size(), &r).ok());
   std::vector<float> scratch;
   const float* p = nullptr;
   REQUIRE(r.view_f32("enc.0.weight", {4, 3}, &p, &scratch).ok());
-  CHECK(reinterpret_cast<const uint8_t*>(p) == b.data() + (r.find("enc.0.weight")->offset + get64(b, H_PAYLOAD_OFF)));
+  CHECK(reinterpret_cast<const uint8_t*>(p) == b.data() + (r.find("enc.0.weight")->offset + get64(blob, H_PAYLOAD_OFF)));
   CHECK(scratch.empty());
   for (int i = 0; i < 12; ++i) CHECK(p[i] == kW[i]);
   // f16 is widened into scratch.

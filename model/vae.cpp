@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "model/rng.h"
 
@@ -19,11 +18,10 @@ Status VaeConfig::validate() const {
 }
 
 std::string VaeConfig::describe() const {
-  std::ostringstream out;
-  out << input_dim;
-  for (int h : hidden) out << "-" << h;
-  out << "-" << latent;
-  return out.str();
+  // std::to_string, not a stringstream: iostreams would add ~100 KB to the wasm module.
+  std::string out = std::to_string(input_dim);
+  for (int h : hidden) out += "-" + std::to_string(h);
+  return out + "-" + std::to_string(latent);
 }
 
 namespace {

@@ -32,6 +32,26 @@ Status read_param(const BlobReader& blob, const std::string& name, const ParamRe
   return Status::Ok();
 }
 
+// Weights and biases of each half of the model, counted from the config in
+// 64 bits without allocating (shapes as in vae.h: encoder input -> hidden
+// -> mu and log-variance heads; decoder latent -> hidden reversed -> input).
+uint64_t encoder_param_count(const VaeConfig& c) {
+  uint64_t n = 0, in = static_cast<uint64_t>(c.input_dim);
+  for (int h : c.hidden) {
+    n += (in + 1) * static_cast<uint64_t>(h);
+    in = static_cast<uint64_t>(h);
+  }
+  return n + 2 * (in + 1) * static_cast<uint64_t>(c.latent);
+}
+uint64_t decoder_param_count(const VaeConfig& c) {
+  uint64_t n = 0, in = static_cast<uint64_t>(c.latent);
+  for (int h : c.decoder_hidden()) {
+    n += (in + 1) * static_cast<uint64_t>(h);
+    in = static_cast<uint64_t>(h);
+  }
+  return n + (in + 1) * static_cast<uint64_t>(c.input_dim);
+}
+
 void drop_unwanted(uint32_t parts, VaeParams* params) {
   if ((parts & kPartEncoder) == 0) {
     params->enc.clear();
@@ -95,6 +115,21 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   if (present == 0) return Status::Error("model blob holds neither encoder nor decoder");
   VaeConfig c;
   LW_RETURN_IF_ERROR(config_from_architecture(blob.arch(), &c));
+  // The header alone must not decide how much memory we allocate (a 7 KB
+  // blob claiming 1048576-16384-2 asked for 64 GiB): the parts present must
+  // fit in the floats the blob actually stores. (allocate_params also
+  // allocates an absent half, at most about twice the present one's size,
+  // so memory stays within a small multiple of the blob's size.)
+  uint64_t stored = 0;
+  for (const TensorInfo& t : blob.tensors()) {
+    if (t.dtype == DType::kF32 || t.dtype == DType::kF16) stored += t.count();
+  }
+  const uint64_t needed = ((present & kPartEncoder) ? encoder_param_count(c) : 0) +
+                          ((present & kPartDecoder) ? decoder_param_count(c) : 0);
+  if (needed > stored) {
+    return Status::Error("architecture " + c.describe() + " in the blob header needs " + std::to_string(needed) +
+                         " weights, the blob stores only " + std::to_string(stored) + " float values");
+  }
   VaeParams p;
   allocate_params(c, &p);
   for (const ParamRef<float>& ref : p.params()) {

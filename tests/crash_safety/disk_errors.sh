@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Output errors of `wardrobe train` are reported in one clear line, and an
+# existing model / checkpoint is never left truncated:
+#   1. --out in a missing directory: one line, non-zero exit, before the
+#      dataset is read (the data directory given does not exist either).
+#   2. --out naming a directory, and a truncated checkpoint for --resume.
+#   3. A full disk, simulated with `ulimit -f` (writes beyond the limit fail
+#      with EFBIG once SIGXFSZ is ignored): training resumes from an existing
+#      checkpoint, fails writing the next one with one error line, and the
+#      previous model and checkpoint are byte-identical afterwards, with no
+#      temporary files left behind.
+#
+# usage: disk_errors.sh WARDROBE [SOURCE_DIR]
+# Dataset: $FASHION_MNIST_DIR, else SOURCE_DIR/data/fashion-mnist.
+set -euo pipefail
+
+wardrobe=$(realpath "$1")
+src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+data=${FASHION_MNIST_DIR:-$src/data/fashion-mnist}
+work=$(mktemp -d "${TMPDIR:-/tmp}/lw-disk-errors.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "disk_errors: FAIL: $*" >&2; exit 1; }
+
+# Runs wardrobe, expecting exit status 1 and exactly one stderr line that
+# is an error mentioning every given pattern; prints that line.
+expect_one_line_error() {
+  local -a patterns=()
+  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
+  shift
+  local status=0
+  "$wardrobe" "$@" >out.txt 2>err.txt || status=$?
+  ((status == 1)) || fail "exit status $status (expected 1) for: $* -- stderr: $(cat err.txt)"
+  local lines
+  lines=$(grep -c . err.txt || true)
+  ((lines == 1)) || fail "expected one stderr line, got $lines: $(cat err.txt)"
+  local p
+  for p in "${patterns[@]}"; do
+    grep -q -- "$p" err.txt || fail "error line lacks '$p': $(cat err.txt)"
+  done
+  echo "disk_errors: ok: $(cat err.txt)"
+}
+
+small=(--train-limit 600 --validation 100 --test-limit 100 --hidden 16 --latent 2 --threads 1 --quiet)
+
+# 1. Missing output directory, checked before the (also missing) dataset.
+expect_one_line_error "wardrobe train: error:" "/nonexistent/dir/m.lwb" "No such file or directory" -- \
+  train --out /nonexistent/dir/m.lwb --data /nonexistent/data "${small[@]}"
+grep -q "nonexistent/data" err.txt && fail "the dataset was looked at before the output path was checked"
+
+# 2. Output path is a directory; resume from a truncated checkpoint.
+mkdir outdir
+expect_one_line_error "wardrobe train: error:" "is a directory" -- train --out outdir --data "$data" "${small[@]}"
+
+"$wardrobe" train --out m.lwb --data "$data" --epochs 1 "${small[@]}" 2>train.err || fail "$(cat train.err)"
+head -c 1000 m.lwb.ckpt >cut.ckpt
+expect_one_line_error "wardrobe train: error:" "cut.ckpt" "truncated" -- \
+  train --out m2.lwb --resume cut.ckpt --data "$data" --epochs 2 "${small[@]}"
+
+# 3. Disk full while saving epoch 2: the limit (in KiB) is below the
+#    checkpoint's size, so its write fails part-way.
+ckpt_bytes=$(stat -c %s m.lwb.ckpt)
+model_sum=$(sha256sum m.lwb | cut -c1-64)
+ckpt_sum=$(sha256sum m.lwb.ckpt | cut -c1-64)
+limit_kib=$((ckpt_bytes / 1024 / 2))
+status=0
+(
+  trap '' XFSZ
+  ulimit -f "$limit_kib"
+  exec "$wardrobe" train --out m.lwb --resume m.lwb.ckpt --data "$data" --epochs 2 "${small[@]}"
+) >out.txt 2>err.txt || status=$?
+((status == 1)) || fail "disk-full run exit status $status (expected 1): $(cat err.txt)"
+errors=$(grep -c "error" err.txt || true)
+((errors == 1)) || fail "expected one error line, got $errors: $(cat err.txt)"
+last=$(tail -n 1 err.txt)
+[[ $last == "wardrobe train: error: cannot write m.lwb.ckpt: "*"File too large"* ]] ||
+  fail "unclear disk-full message: $last"
+echo "disk_errors: ok: $last"
+[[ $(sha256sum m.lwb | cut -c1-64) == "$model_sum" ]] || fail "the model file changed after a failed write"
+[[ $(sha256sum m.lwb.ckpt | cut -c1-64) == "$ckpt_sum" ]] || fail "the checkpoint changed after a failed write"
+leftovers=$(ls -A | grep -c '\.tmp\.' || true)
+((leftovers == 0)) || fail "temporary files left behind: $(ls -A)"
+# And the untouched checkpoint still resumes.
+"$wardrobe" train --out m.lwb --resume m.lwb.ckpt --data "$data" --epochs 2 "${small[@]}" 2>train.err ||
+  fail "resume after the disk-full failure: $(cat train.err)"
+echo "disk_errors: PASS"

@@ -44,10 +44,24 @@ ckpt_epoch() {
 }
 last_test_loss() { tail -n 1 "$1" | grep -o '"test_neg_elbo":[^,]*' | cut -d: -f2; }
 # The files a kill may have hit must still load.
+# And the best model must not lag behind the checkpoint: a resume only
+# rewrites m.lwb if a later epoch improves, so a checkpoint whose best_epoch
+# is newer than m.lwb would leave a stale "best" model for good.
+meta_field() {
+  local v
+  v=$(head -c 16384 "$1" 2>/dev/null | grep -a -o -m 1 "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2) || true
+  echo "${v:-0}"
+}
 check_intact() {
   local dir=$1
   "$wardrobe" sample --model "$dir/m.lwb" --out "$dir/check.png" --n 1 >/dev/null 2>"$dir/check.err" ||
     fail "m.lwb does not load after kill -9: $(cat "$dir/check.err")"
+  local model_epoch best_epoch
+  model_epoch=$(meta_field "$dir/m.lwb" epoch)
+  best_epoch=$(meta_field "$dir/m.lwb.ckpt" best_epoch)
+  ((model_epoch >= best_epoch)) ||
+    fail "after kill -9 the checkpoint's best epoch is $best_epoch but m.lwb holds epoch $model_epoch" \
+         "(killed between writing the checkpoint and the model)"
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const root = new URL('./', import.meta.url);
 
 // Measurements read by tests/browser/page-bench.mjs.
-const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [], drawMs: [], boot: { appStart: performance.now() } });
+const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [], drawMs: [], split: [], boot: { appStart: performance.now() } });
 
 export const app = {
   client: null,
@@ -135,6 +135,11 @@ function pump() {
         perf.frames.push(t2 - t0);
         perf.workerMs.push(res.ms);
         perf.drawMs.push(t2 - t1);
+        if (res.at) {
+          // to the worker, in the worker, back to this thread (queued behind rendering), drawing
+          const o = performance.timeOrigin;
+          perf.split.push([res.at[0] - (o + t0), res.at[1] - res.at[0], o + t1 - res.at[1], t2 - t1]);
+        }
       }
       if (perf.boot.firstFrame === undefined) perf.boot.firstFrame = { sent: t0, answered: t1, drawn: t2 };
     })

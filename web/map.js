@@ -8,6 +8,7 @@ export class LatentMap {
   constructor(app) {
     this.app = app;
     this.canvas = $('map');
+    this.marker = $('map-marker'); // the current z: a DOM element moved by transform only
     this.status = $('map-status');
     this.legend = $('legend');
     this.data = null; // {xy, labels, mean, c1, c2}
@@ -23,7 +24,8 @@ export class LatentMap {
     const app = this.app;
     this.buildLegend();
     app.on('index', (index) => (index ? this.setData(index) : null));
-    app.on('z', () => this.scheduleDraw());
+    // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster.
+    app.on('z', () => this.placeMarker());
     app.on('path', (frames, current) => {
       this.path = frames;
       this.pathCurrent = current ?? -1;
@@ -245,25 +247,22 @@ export class LatentMap {
     ctx.textBaseline = 'top';
     ctx.fillText('PC 2 →', 0, -6);
     ctx.restore();
+    this.placeMarker();
+  }
+
+  placeMarker() {
+    const m = this.marker;
+    if (!m) return;
+    if (!this.data || !this.view || !this.app.z) {
+      if (!m.hidden) m.hidden = true;
+      return;
+    }
     const [x, y] = this.toScreen(...this.project(this.app.z));
-    ctx.strokeStyle = 'rgba(0, 0, 0, 0.7)';
-    ctx.lineWidth = 4;
-    ctx.beginPath();
-    ctx.arc(x, y, 9, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.strokeStyle = '#ffffff';
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.arc(x, y, 9, 0, 2 * Math.PI);
-    ctx.moveTo(x - 14, y);
-    ctx.lineTo(x - 5, y);
-    ctx.moveTo(x + 5, y);
-    ctx.lineTo(x + 14, y);
-    ctx.moveTo(x, y - 14);
-    ctx.lineTo(x, y - 5);
-    ctx.moveTo(x, y + 5);
-    ctx.lineTo(x, y + 14);
-    ctx.stroke();
+    // Inside the canvas's border box (1 px border); kept within the map when z is far outside.
+    const v = this.view;
+    const cx = Math.max(0, Math.min(v.w, x)) + 1, cy = Math.max(0, Math.min(v.h, y)) + 1;
+    m.style.transform = `translate(${cx.toFixed(1)}px, ${cy.toFixed(1)}px)`;
+    if (m.hidden) m.hidden = false;
   }
 
   moveTo(a, b) {

@@ -246,9 +246,13 @@ $('own-score-current').addEventListener('click', () => {
   if (app.zSource) scoreGarment(app.zSource.id).catch((e) => app.note(e.message));
 });
 app.on('z', () => {
+  // Runs on every slider frame: touch the DOM only when the label changes.
   const b = $('own-score-current');
+  const text = app.zSource ? `Score garment #${app.zSource.id}` : '';
+  if (b._text === text) return;
+  b._text = text;
   b.hidden = !app.zSource;
-  if (app.zSource) b.textContent = `Score garment #${app.zSource.id}`;
+  if (app.zSource) b.textContent = text;
 });
 
 // ---------------------------------------------------------------- drawing canvas
@@ -374,7 +378,7 @@ function buildDirections() {
 
 // Any other change of z makes it the new starting point.
 app.on('z', () => {
-  if (ownMove) return;
+  if (ownMove || dirBase === null) return;
   dirBase = null;
   for (const input of dirInputs) input.value = '0';
 });

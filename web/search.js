@@ -178,8 +178,10 @@ export class SearchPanel {
       c.canvas.setAttribute('aria-label', `${name} #${id}`);
       this.drawImage(c);
     }
-    c.rank.textContent = String(rank + 1);
-    c.li.classList.toggle('both', !!other && other.has(id));
+    // Writes only what changed: setting even the same text replaces the node and dirties layout.
+    if (c.rankShown !== rank) c.rank.textContent = String((c.rankShown = rank) + 1);
+    const both = !!other && other.has(id);
+    if (c.bothShown !== both) c.li.classList.toggle('both', (c.bothShown = both));
     if (c.scoreEl.textContent !== scoreText) {
       c.scoreEl.textContent = scoreText;
       c.scoreEl.title = metric === 'likelihood' ? 'log q(z|x), nats' : 'distance from z to μ';

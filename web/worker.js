@@ -156,8 +156,10 @@ const ops = {
     if (search && index) {
       for (const metric of search.metrics) results[metric] = index.search(z, search.k, metric, search.filter);
     }
-    const ms = performance.now() - t0;
-    return transferable({ pixels, results, ms }, [pixels.buffer]);
+    const t1 = performance.now();
+    // Absolute times (ms since the epoch) so the page can split a frame into transit and work.
+    const at = [performance.timeOrigin + t0, performance.timeOrigin + t1];
+    return transferable({ pixels, results, ms: t1 - t0, at }, [pixels.buffer]);
   },
 
   // n latent vectors (n * d floats) -> n images; optionally each one's most likely dataset garment.

@@ -53,7 +53,7 @@ async function drag(page, steps) {
   const box = await slider.boundingBox();
   const y = box.y + box.height / 2;
   await page.evaluate(() => {
-    for (const k of ['frames', 'workerMs', 'drawMs', 'mapMs']) window.__lwPerf[k].length = 0;
+    for (const k of ['frames', 'workerMs', 'drawMs', 'mapMs', 'split']) window.__lwPerf[k].length = 0;
   });
   await page.mouse.move(box.x + box.width / 2, y);
   await page.mouse.down();
@@ -66,7 +66,7 @@ async function drag(page, steps) {
   }
   await page.mouse.up();
   await page.waitForTimeout(200);
-  return page.evaluate(() => ({ frames: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], draw: [...window.__lwPerf.drawMs], map: [...(window.__lwPerf.mapMs || [])] }));
+  return page.evaluate(() => ({ frames: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], draw: [...window.__lwPerf.drawMs], map: [...(window.__lwPerf.mapMs || [])], split: [...(window.__lwPerf.split || [])] }));
 }
 
 const server = await startServer();
@@ -116,6 +116,11 @@ try {
 
 const show = (name, s) => {
   console.log(`  ${name}: ${s.frames.length} frames; decode+search+draw p50 ${ms(median(s.frames))}, p95 ${ms(pct(s.frames, 95))}, max ${ms(Math.max(...s.frames))}; in the worker p50 ${ms(median(s.worker))}, p95 ${ms(pct(s.worker, 95))}; drawing p95 ${ms(pct(s.draw, 95))}${s.map.length ? `; map redraw p95 ${ms(pct(s.map, 95))}` : ''}`);
+  if (s.split.length) {
+    const part = (j) => s.split.map((r) => r[j]);
+    const names = ['to the worker', 'in the worker', 'back (queued behind rendering)', 'drawing'];
+    console.log(`    where a frame goes, p50 / p95: ${names.map((n, j) => `${n} ${median(part(j)).toFixed(1)} / ${pct(part(j), 95).toFixed(1)}`).join('; ')}`);
+  }
 };
 console.log(`latent-wardrobe page benchmark (Chromium headless, localhost, ${RUNS} runs; ${engine.trim()})`);
 console.log(`first decoded garment, empty cache: median ${ms(median(cold))}, max ${ms(Math.max(...cold))}   (target <= 1000 ms)  [${cold.map((v) => v.toFixed(0)).join(', ')}]`);

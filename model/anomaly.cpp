@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "model/complexity.h"
 #include "model/rng.h"
 
 namespace lw {
@@ -123,6 +124,10 @@ Status AnomalyScorer::score(const float* x, int k, uint64_t seed, ImageScore* ou
   double sum = 0;
   for (double w : log_w_) sum += std::exp(w - max_w);
   out->iwae_nll = -(max_w + std::log(sum / k));
+  int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels_))));
+  const bool square = side * side == pixels_;
+  out->complexity = input_complexity(x, square ? side : pixels_, square ? side : 1);
+  out->ood = out->iwae_nll - out->complexity;
   return Status::Ok();
 }
 

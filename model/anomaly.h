@@ -16,6 +16,10 @@ namespace lw {
 struct ImageScore {
   double neg_elbo = 0;  // -ELBO with one eps sample, nats
   double iwae_nll = 0;  // importance-weighted estimate of -log p(x) with k samples, nats
+  double complexity = 0;  // input_complexity(x): code length under a generic image model, nats
+  // iwae_nll - complexity: the complexity-corrected out-of-distribution score
+  // (model/complexity.h); high means "not like the garments".
+  double ood = 0;
 };
 
 class AnomalyScorer {
@@ -33,7 +37,8 @@ class AnomalyScorer {
 
   // Negative ELBO (eps from Rng(seed)) and the IWAE NLL with k samples (eps
   // from Rng(seed ^ 0x9e3779b97f4a7c15), as iwae_nll's image 0), x used as
-  // Bernoulli targets. k in 1..kMaxSamples.
+  // Bernoulli targets. k in 1..kMaxSamples. Also fills complexity and ood
+  // (the image is taken as square when pixels is a square number, else one row).
   Status score(const float* x, int k, uint64_t seed, ImageScore* out);
 
   static constexpr int kMaxSamples = 5000;

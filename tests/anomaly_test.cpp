@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/anomaly.h"
+#include "model/complexity.h"
 #include "model/rng.h"
 #include "model/train.h"
 #include "model/vae.h"
@@ -71,6 +72,9 @@ TEST_CASE("AnomalyScorer::score matches neg_elbo_per_image and iwae_nll", "[anom
       CHECK(s.neg_elbo == Approx(elbo).epsilon(1e-4));
       CHECK(s.iwae_nll == Approx(iwae).epsilon(1e-4));
       if (k == 1) CHECK(s.iwae_nll == Approx(s.neg_elbo).epsilon(0.5));
+      // 30 pixels is not a square: the complexity is that of one row.
+      CHECK(s.complexity == Approx(input_complexity(x.data(), 30, 1)));
+      CHECK(s.ood == Approx(s.iwae_nll - s.complexity));
     }
   }
 }

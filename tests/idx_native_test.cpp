@@ -94,6 +94,8 @@ TEST_CASE("IDX label parsing rejects truncated and corrupt data", "[idx][data]")
 TEST_CASE("gzip errors and a missing dataset give clear messages", "[idx][data]") {
   std::ifstream in(test::data_dir() + "/t10k-labels-idx1-ubyte.gz", std::ios::binary);
   std::vector<uint8_t> gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO("dataset directory: " << test::data_dir() << " (set FASHION_MNIST_DIR)");
+  REQUIRE(gz.size() > 100);  // the cuts below index into it
   std::vector<uint8_t> raw;
   for (size_t cut : {size_t(10), gz.size() / 2, gz.size() - 4}) {
     std::vector<uint8_t> truncated(gz.begin(), gz.begin() + static_cast<long>(cut));

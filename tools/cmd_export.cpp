@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "model/complexity.h"
 #include "model/f16.h"
 #include "model/index_io.h"
 #include "model/native/dataset.h"
@@ -96,12 +97,18 @@ Status cmd_export(int argc, char** argv) {
   std::fflush(stdout);
   const std::vector<double> iwae = iwae_nll(params, config, test_x, anomaly_k, kEvalNoiseSeed);
   const std::vector<double> elbo = neg_elbo_per_image(params, config, test_x, kEvalNoiseSeed);
-  std::vector<StatTensor> stats = {{"stats.test_iwae_sorted", {static_cast<uint32_t>(iwae.size())}, {}},
-                                   {"stats.test_neg_elbo_sorted", {static_cast<uint32_t>(elbo.size())}, {}}};
-  stats[0].values.assign(iwae.begin(), iwae.end());
-  stats[1].values.assign(elbo.begin(), elbo.end());
-  std::sort(stats[0].values.begin(), stats[0].values.end());
-  std::sort(stats[1].values.begin(), stats[1].values.end());
+  // And their complexity-corrected scores, IWAE NLL minus input complexity
+  // (model/complexity.h): what flags drawings and photos that are not garments.
+  std::vector<float> ood(iwae.size());
+  for (size_t i = 0; i < iwae.size(); ++i) {
+    const float* x = test_x.col(static_cast<Eigen::Index>(i)).data();
+    ood[i] = static_cast<float>(iwae[i] - input_complexity(x, kImageSide, kImageSide));
+  }
+  const uint32_t count = static_cast<uint32_t>(iwae.size());
+  std::vector<StatTensor> stats = {{"stats.test_iwae_sorted", {count}, std::vector<float>(iwae.begin(), iwae.end())},
+                                   {"stats.test_neg_elbo_sorted", {count}, std::vector<float>(elbo.begin(), elbo.end())},
+                                   {"stats.test_ood_sorted", {count}, ood}};
+  for (StatTensor& t : stats) std::sort(t.values.begin(), t.values.end());
   // The most anomalous test garments (highest IWAE NLL), as index ids.
   std::vector<int> order = all_ids(static_cast<int>(iwae.size()));
   std::sort(order.begin(), order.end(), [&](int a, int b) {

@@ -88,17 +88,19 @@ class WasmEncoder {
     ImageScore out;
     const Status s = scorer_.score(input_.data(), k, static_cast<uint64_t>(seed), &out);
     if (!s.ok()) return encoder_fail(s);
-    neg_elbo_ = out.neg_elbo;
-    iwae_nll_ = out.iwae_nll;
+    last_ = out;
     return 0;
   }
-  double negElbo() const { return neg_elbo_; }
-  double iwaeNll() const { return iwae_nll_; }
+  double negElbo() const { return last_.neg_elbo; }
+  double iwaeNll() const { return last_.iwae_nll; }
+  double complexity() const { return last_.complexity; }
+  double ood() const { return last_.ood; }
 
-  // Percentile (0..100) of nll among the test garments' IWAE NLL, or of a
-  // negative ELBO among theirs (which = 1); -1 if the blob has no statistics.
+  // Percentile (0..100) of a score among the test garments': which = 0 IWAE
+  // NLL, 1 negative ELBO, 2 complexity-corrected score; -1 if the blob has no
+  // such statistics.
   double percentile(double value, int which) const {
-    const std::vector<float>& sorted = which == 1 ? test_elbo_ : test_iwae_;
+    const std::vector<float>& sorted = which == 1 ? test_elbo_ : which == 2 ? test_ood_ : test_iwae_;
     return sorted.empty() ? -1.0 : percentile_of(sorted, value);
   }
   int testCount() const { return static_cast<int>(test_iwae_.size()); }
@@ -126,9 +128,10 @@ class WasmEncoder {
       }
       params.dec = std::move(dec_params.dec);
     }
-    std::vector<float> iwae, elbo, ids, nll;
+    std::vector<float> iwae, elbo, ood, ids, nll;
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_iwae_sorted", &iwae).with_context("encoder"));
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_neg_elbo_sorted", &elbo).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_ood_sorted", &ood).with_context("encoder"));
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_ids", &ids).with_context("encoder"));
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_nll", &nll).with_context("encoder"));
     if (ids.size() != nll.size()) return Status::Error("encoder: stats.anomalous_ids and _nll differ in length");
@@ -138,11 +141,15 @@ class WasmEncoder {
     for (size_t i = 1; i < elbo.size(); ++i) {
       if (elbo[i] < elbo[i - 1]) return Status::Error("encoder: stats.test_neg_elbo_sorted is not sorted");
     }
+    for (size_t i = 1; i < ood.size(); ++i) {
+      if (ood[i] < ood[i - 1]) return Status::Error("encoder: stats.test_ood_sorted is not sorted");
+    }
     AnomalyScorer scorer;
     LW_RETURN_IF_ERROR(scorer.init(params));
     scorer_ = std::move(scorer);
     test_iwae_ = std::move(iwae);
     test_elbo_ = std::move(elbo);
+    test_ood_ = std::move(ood);
     anomalous_ids_.resize(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) anomalous_ids_[i] = static_cast<int32_t>(ids[i]);
     anomalous_nll_ = std::move(nll);
@@ -155,9 +162,10 @@ class WasmEncoder {
   std::vector<uint8_t> staging_;        // blob bytes until load()
   std::vector<float> input_;            // [pixels] image from JS
   std::vector<float> output_;           // [2 d] mu then sigma
-  double neg_elbo_ = 0, iwae_nll_ = 0;  // last score()
+  ImageScore last_;                     // last score()
   std::vector<float> test_iwae_;        // [10000] ascending, or empty
   std::vector<float> test_elbo_;        // [10000] ascending, or empty
+  std::vector<float> test_ood_;         // [10000] ascending, or empty (older blobs)
   std::vector<int32_t> anomalous_ids_;  // [100] index ids, most anomalous first
   std::vector<float> anomalous_nll_;    // [100] their IWAE NLL
 };
@@ -181,6 +189,8 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe_encoder) {
       .function("score", &lw::WasmEncoder::score)
       .function("negElbo", &lw::WasmEncoder::negElbo)
       .function("iwaeNll", &lw::WasmEncoder::iwaeNll)
+      .function("complexity", &lw::WasmEncoder::complexity)
+      .function("ood", &lw::WasmEncoder::ood)
       .function("percentile", &lw::WasmEncoder::percentile)
       .function("testCount", &lw::WasmEncoder::testCount)
       .function("anomalyCount", &lw::WasmEncoder::anomalyCount)

@@ -120,6 +120,17 @@ export interface ImageScore {
   negElbo: number;
   /** IWAE estimate of -log p(x) with k samples (lower is more typical). */
   iwaeNll: number;
+  /**
+   * Input complexity L(x): the image's code length in nats under a generic
+   * adaptive context model (no garment knowledge), model/complexity.h.
+   */
+  complexity: number;
+  /**
+   * iwaeNll - complexity: the complexity-corrected out-of-distribution score
+   * (Serra et al., ICLR 2020). Plain likelihood favours simple images, so a
+   * drawn digit can look typical by iwaeNll; by this score it does not.
+   */
+  ood: number;
 }
 
 /**
@@ -142,9 +153,9 @@ export interface Encoder {
   score(pixels: Float32Array | ArrayLike<number>, k?: number, seed?: number): ImageScore;
   /**
    * Percentile 0..100 of a score among the test garments' (share of them
-   * scoring <= value): of 'iwae' (default) or 'elbo'. NaN if the blob has no statistics.
+   * scoring <= value): of 'iwae' (default), 'elbo' or 'ood'. NaN if the blob has no such statistics.
    */
-  percentile(value: number, of?: 'iwae' | 'elbo'): number;
+  percentile(value: number, of?: 'iwae' | 'elbo' | 'ood'): number;
   /** The test garments with the highest IWAE NLL, most anomalous first: index ids and NLL. */
   anomalies(): { ids: Int32Array; nll: Float32Array };
   /** Frees the C++ memory. The object is unusable afterwards. */

@@ -341,12 +341,15 @@ function makeApi(M, simd) {
       if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be an integer >= 0, got ${describe(seed)}`);
       const h = this.#input(pixels);
       if (h.score(k, seed) !== 0) throw encoderError();
-      return { negElbo: h.negElbo(), iwaeNll: h.iwaeNll() };
+      return { negElbo: h.negElbo(), iwaeNll: h.iwaeNll(), complexity: h.complexity(), ood: h.ood() };
     }
 
     percentile(value, of = 'iwae') {
-      if (of !== 'iwae' && of !== 'elbo') throw new Error(`percentile: of must be 'iwae' or 'elbo', got ${describe(of)}`);
-      const p = this.#handle().percentile(Number(value), of === 'elbo' ? 1 : 0);
+      const which = { iwae: 0, elbo: 1, ood: 2 }[of];
+      if (which === undefined || typeof of !== 'string') {
+        throw new Error(`percentile: of must be 'iwae', 'elbo' or 'ood', got ${describe(of)}`);
+      }
+      const p = this.#handle().percentile(Number(value), which);
       return p < 0 ? NaN : p;
     }
 

@@ -46,6 +46,9 @@ export function encoderOps(ctx) {
       iwaeNll: s.iwaeNll,
       percentile: encoder.percentile(s.iwaeNll, 'iwae'),
       elboPercentile: encoder.percentile(s.negElbo, 'elbo'),
+      complexity: s.complexity,
+      ood: s.ood,
+      oodPercentile: encoder.percentile(s.ood, 'ood'),
     };
   }
 

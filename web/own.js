@@ -161,15 +161,21 @@ async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSlide
 
 function showScore(name, s, encodeMs) {
   const p = s.percentile;
+  // The verdict follows the complexity-corrected score when the blob has its statistics: plain
+  // likelihood rates simple pictures (a stroke, a digit) as typical or likelier than any garment.
+  const q = Number.isFinite(s.oodPercentile) ? s.oodPercentile : null;
   let verdict;
-  if (p > 99) verdict = '<span class="own-flag high">unusual: less likely than 99% of the test garments</span>';
-  else if (p < 1) verdict = '<span class="own-flag low">suspiciously simple: likelier than 99% of the test garments (likelihoods favour plain images, so this is unusual too)</span>';
+  if (q !== null && q > 99) verdict = '<span class="own-flag high">not like the garments: its complexity-corrected score is above 99% of the test garments\'</span>';
+  else if (p > 99) verdict = '<span class="own-flag high">unusual: less likely than 99% of the test garments</span>';
+  else if (p < 1) verdict = '<span class="own-flag low">a plain picture: likelier than 99% of the test garments (likelihood favours simple images)</span>';
   else verdict = '<span class="own-flag ok">typical for a garment</span>';
+  const corrected = q === null ? '' : `<br>corrected for complexity: −log p(x) − L(x) = <b>${s.ood.toFixed(1)}</b> nats (L(x) = ${s.complexity.toFixed(1)}), percentile <b data-testid="own-ood-percentile">${q.toFixed(1)}</b>`;
   setStatus(`<b>${escapeHtml(name)}</b><br>
     IWAE −log p(x) ≈ <b>${s.iwaeNll.toFixed(1)}</b> nats (k = ${s.k}), percentile <b data-testid="own-percentile">${p.toFixed(1)}</b> among test garments<br>
-    −ELBO ${s.negElbo.toFixed(1)} nats (percentile ${s.elboPercentile.toFixed(1)})<br>${verdict}
+    −ELBO ${s.negElbo.toFixed(1)} nats (percentile ${s.elboPercentile.toFixed(1)})${corrected}<br>${verdict}
     <br><small class="muted">worker: encode + search ${encodeMs.toFixed(1)} ms, IWAE ${s.ms.toFixed(1)} ms</small>`);
   panel.dataset.ownPercentile = String(p);
+  if (q !== null) panel.dataset.ownOodPercentile = String(q);
 }
 
 function toBytes(pixels) {

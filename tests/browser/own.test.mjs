@@ -133,12 +133,12 @@ test('a dataset garment encodes to its index mu and scores at a sensible percent
   assert.ok(score.percentile > 0.5 && score.percentile < 99.5, `percentile ${score.percentile}`);
 });
 
-test('a drawn cross scores above the 99th percentile', async () => {
+async function drawAndScore(lines, brush) {
   await page.click('#own-clear');
-  await page.fill('#own-brush', '28');
+  await page.fill('#own-brush', String(brush));
   const box = await page.locator('#own-canvas').boundingBox();
   const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
-  for (const [[ax, ay], [bx, by]] of [[[0.2, 0.2], [0.8, 0.8]], [[0.8, 0.2], [0.2, 0.8]]]) {
+  for (const [ax, ay, bx, by] of lines) {
     await page.mouse.move(...at(ax, ay));
     await page.mouse.down();
     for (let t = 1; t <= 20; t++) await page.mouse.move(...at(ax + ((bx - ax) * t) / 20, ay + ((by - ay) * t) / 20));
@@ -146,9 +146,23 @@ test('a drawn cross scores above the 99th percentile', async () => {
   }
   const n = await scoreCount();
   await page.click('#own-use-drawing');
-  const score = await waitForScore(page, n);
+  return waitForScore(page, n);
+}
+
+test('a drawn cross scores above the 99th percentile', async () => {
+  const score = await drawAndScore([[0.2, 0.2, 0.8, 0.8], [0.8, 0.2, 0.2, 0.8]], 28);
   assert.ok(score.percentile > 99, `cross: IWAE ${score.iwaeNll} at percentile ${score.percentile}`);
-  assert.match(await page.textContent('#own-score'), /unusual/);
+  assert.ok(score.oodPercentile > 99, `cross: corrected score at percentile ${score.oodPercentile}`);
+  assert.match(await page.textContent('#own-score'), /not like the garments/);
+});
+
+test('a drawn digit 7 is flagged by the complexity-corrected score', async () => {
+  // By likelihood alone a hand-drawn 7 looks like a middling garment; corrected for its
+  // complexity it is above the 99th percentile.
+  const score = await drawAndScore([[0.25, 0.2, 0.75, 0.2], [0.75, 0.2, 0.4, 0.85]], 20);
+  assert.ok(score.oodPercentile > 99, `7: corrected ${score.ood} at percentile ${score.oodPercentile} (NLL percentile ${score.percentile})`);
+  assert.match(await page.textContent('#own-score'), /not like the garments/);
+  await screenshot(page.locator('#panel-own'), 'own-digit.png');
 });
 
 test('the most anomalous garments view lists the shipped ids', async () => {

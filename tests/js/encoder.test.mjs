@@ -183,6 +183,37 @@ for (const simd of [true, false]) {
       assert.ok(p < 1, `IWAE NLL ${s.iwaeNll.toFixed(1)} at percentile ${p}`);
     });
 
+    test('complexity-corrected score: hand-drawn digits and noise above the 99th percentile', () => {
+      // Strokes like a person draws digits on the page's canvas (fractions of the side).
+      const digits = {
+        1: [[0.5, 0.15, 0.5, 0.85]],
+        2: [[0.3, 0.25, 0.5, 0.15], [0.5, 0.15, 0.7, 0.25], [0.7, 0.25, 0.7, 0.4], [0.7, 0.4, 0.3, 0.85], [0.3, 0.85, 0.75, 0.85]],
+        4: [[0.6, 0.15, 0.25, 0.6], [0.25, 0.6, 0.8, 0.6], [0.6, 0.15, 0.6, 0.85]],
+        5: [[0.7, 0.15, 0.3, 0.15], [0.3, 0.15, 0.3, 0.45], [0.3, 0.45, 0.65, 0.5], [0.65, 0.5, 0.7, 0.7], [0.7, 0.7, 0.3, 0.85]],
+        7: [[0.25, 0.2, 0.75, 0.2], [0.75, 0.2, 0.4, 0.85]],
+      };
+      const cases = [['uniform noise', uniforms(PIXELS, 12345)]];
+      for (const [digit, lines] of Object.entries(digits)) for (const r of [6, 12]) cases.push([`digit ${digit} (brush ${r})`, strokes(lines, r)]);
+      for (const [name, x] of cases) {
+        const s = encoder.score(x, 100, 1);
+        assert.ok(Math.abs(s.ood - (s.iwaeNll - s.complexity)) < 1e-6 * Math.abs(s.iwaeNll));
+        const q = encoder.percentile(s.ood, 'ood');
+        assert.ok(q > 99, `${name}: NLL ${s.iwaeNll.toFixed(1)} (percentile ${encoder.percentile(s.iwaeNll).toFixed(1)}), ` +
+          `complexity ${s.complexity.toFixed(1)}, corrected ${s.ood.toFixed(1)} at percentile ${q}`);
+      }
+    });
+
+    test('complexity-corrected score: test garments spread over the percentiles', () => {
+      // 200 test garments (the exporter's statistics cover all 10,000 with the same k and seed
+      // convention): their corrected-score percentiles look uniform, few are flagged.
+      const qs = [];
+      for (let i = 0; i < 200; i++) qs.push(encoder.percentile(encoder.score(image(i * 50), 100, 1).ood, 'ood'));
+      const flagged = qs.filter((q) => q > 99).length;
+      const median = [...qs].sort((a, b) => a - b)[100];
+      assert.ok(flagged <= 8, `${flagged} of 200 test garments above the 99th percentile`);
+      assert.ok(median > 30 && median < 70, `median percentile ${median}`);
+    });
+
     test('bad input throws and the encoder stays usable', () => {
       assert.throws(() => encoder.encode(new Float32Array(783)), /783 values/);
       const nan = new Float32Array(PIXELS);

@@ -71,8 +71,8 @@ export const app = {
     addMessage($('notes'), 'note', text);
   },
 
-  error(text) {
-    addMessage($('messages'), 'message', text);
+  error(text, action = null) {
+    addMessage($('messages'), 'message', text, action);
   },
 
   saveUrlSoon: () => saveUrlSoon(),
@@ -80,19 +80,32 @@ export const app = {
 };
 window.__lw = app; // for tests and the console
 
-function addMessage(container, cls, text) {
+/** A dismissable message; action = {label, run} adds a button that removes the message and runs. */
+function addMessage(container, cls, text, action = null) {
   for (const el of container.children) if (el.dataset.text === text) return; // no duplicates
   const el = document.createElement('div');
   el.className = cls;
   el.dataset.text = text;
   const span = document.createElement('span');
   span.textContent = text;
+  el.append(span);
+  if (action) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'action';
+    b.textContent = action.label;
+    b.onclick = () => {
+      el.remove();
+      action.run();
+    };
+    el.append(b);
+  }
   const close = document.createElement('button');
   close.type = 'button';
   close.textContent = '×';
   close.setAttribute('aria-label', 'Dismiss');
   close.onclick = () => el.remove();
-  el.append(span, close);
+  el.append(close);
   container.append(el);
 }
 
@@ -195,16 +208,35 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function showDecoderError(message) {
+let disabledByDecoderError = [];
+
+/** retry: offer to load the decoder again (a failed download), not for a browser that cannot run it. */
+function showDecoderError(message, { retry = false } = {}) {
   document.body.dataset.decoder = 'error';
   const el = $('preview-error');
   el.hidden = false;
   el.textContent = message;
   $('preview-caption').textContent = 'The decoder is unavailable, so nothing can be drawn.';
-  app.error(`${message} Reloading may help; if it does not, the site's files are damaged or from different builds.`);
+  if (retry) app.error(`${message} The other files are kept; retry when the connection or the site is back.`, { label: 'Retry', run: retryDecoder });
+  else app.error(`${message} Reloading may help; if it does not, the site's files are damaged or from different builds.`);
   setLoad('decoder', { failed: true });
   // Nothing on the page works without the decoder: say so by disabling its controls.
-  for (const c of document.querySelectorAll('.layout button, .layout input, .layout select')) c.disabled = true;
+  for (const c of document.querySelectorAll('.layout button, .layout input, .layout select')) {
+    if (!c.disabled) {
+      c.disabled = true;
+      disabledByDecoderError.push(c);
+    }
+  }
+}
+
+function retryDecoder() {
+  for (const c of disabledByDecoderError) c.disabled = false;
+  disabledByDecoderError = [];
+  $('preview-error').hidden = true;
+  $('preview-caption').textContent = 'Loading the decoder…';
+  setLoad('decoder', { reset: true });
+  document.body.dataset.decoder = 'loading';
+  startDecoder({ retry: true }).catch((e) => showDecoderError(`Unexpected error while starting: ${e.message}`));
 }
 
 // ---------------------------------------------------------------- URL state
@@ -343,11 +375,18 @@ $('range').addEventListener('change', (e) => sliders.setRange(Number(e.target.va
 // ---------------------------------------------------------------- loading
 
 const loadSizes = { decoder: 0, index: 0, wasm: 0 };
-function setLoad(name, { loaded, total, cached, failed, done } = {}) {
+function setLoad(name, { loaded, total, cached, failed, done, reset } = {}) {
   const el = document.querySelector(`.load[data-name="${name}"]`);
   if (!el) return;
   const bar = el.querySelector('progress');
   const size = el.querySelector('.load-size');
+  if (reset) {
+    el.classList.remove('failed', 'done');
+    size.textContent = '';
+    bar.value = 0;
+    $('loads').classList.remove('all-done');
+    return;
+  }
   if (failed) {
     el.classList.add('failed');
     size.textContent = 'failed';
@@ -382,19 +421,30 @@ async function boot() {
     showDecoderError('This browser does not support WebAssembly, which latent wardrobe needs to run its decoder. Try a current Chrome, Firefox, Safari or Edge.');
     return;
   }
+  await startDecoder();
+}
+
+// The worker loads the module and the decoder; then the UI is built around the first garment.
+// Runs again on Retry after a failed download (the worker keeps nothing from the failed attempt).
+async function startDecoder({ retry = false } = {}) {
   const params = new URLSearchParams(location.search);
-  try {
-    app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent, window.__lwEarly);
-  } catch (e) {
-    showDecoderError(`This browser cannot start a module Web Worker (${e.message}).`);
-    return;
+  if (!app.client || app.client.dead) {
+    try {
+      // The early worker (started by index.html) is adopted once; a dead one is replaced.
+      app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent, app.client ? null : window.__lwEarly);
+    } catch (e) {
+      showDecoderError(`This browser cannot start a module Web Worker (${e.message}).`);
+      return;
+    }
   }
   let info;
   perf.boot.initSent = performance.now();
   try {
-    info = await app.client.init({ forceScalar: params.get('scalar') === '1', hash: location.hash });
+    const args = { forceScalar: params.get('scalar') === '1', hash: location.hash };
+    info = retry ? await app.client.call('init', args) : await app.client.init(args);
   } catch (e) {
-    showDecoderError(e.message);
+    // A worker that could not start will not start on retry either; a download may.
+    showDecoderError(e.message, { retry: e.kind !== 'nowasm' && e.kind !== 'worker' });
     search.showError('Search needs the decoder, which did not load.');
     latentMap.showError('The map needs the decoder, which did not load.');
     timeline.showError('The timeline needs the decoder, which did not load.');
@@ -432,6 +482,8 @@ async function boot() {
 
 async function loadIndex() {
   document.body.dataset.index = 'loading';
+  app.indexError = null;
+  setLoad('index', { reset: true });
   search.showProgress({ loaded: 0, total: app.manifest.blobs.index ? app.manifest.blobs.index.bytes : 0 });
   try {
     app.index = await app.client.call('loadIndex');
@@ -439,7 +491,8 @@ async function loadIndex() {
     app.indexError = e.message;
     document.body.dataset.index = 'error';
     setLoad('index', { failed: true });
-    app.error(`${e.message} The sliders and the timeline of your own vectors still work; search, the map and dataset garments do not.`);
+    app.error(`${e.message} The sliders and the timeline of your own vectors still work; search, the map and dataset garments do not.`,
+      { label: 'Retry', run: () => loadIndex() });
     search.showError(`Search is unavailable: ${e.message}`);
     latentMap.showError(`The map is unavailable: ${e.message}`);
     app.emit('index', null);

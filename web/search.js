@@ -43,6 +43,7 @@ export class SearchPanel {
         this.status.textContent = '';
         this.status.className = 'panel-status';
         this.progress = null;
+        $('rankings').hidden = false; // after a retry that followed a failure
       }
     });
     app.on('colormap', () => this.redrawImages());

@@ -57,6 +57,18 @@ export function canvasPixels(page, selector) {
   }, selector);
 }
 
+/** Moves the first slider two pages (keyboard) and waits until the preview's pixels change. */
+export async function sliderChangesPreview(page, key = 'PageUp') {
+  const before = await canvasPixels(page, '#preview');
+  await page.locator('#sliders input[data-dim]').first().focus();
+  await page.keyboard.press(key);
+  await page.keyboard.press(key);
+  await page.waitForFunction((prev) => {
+    const d = document.querySelector('#preview').getContext('2d').getImageData(0, 0, 28, 28).data;
+    return d.some((v, i) => v !== prev[i]);
+  }, before);
+}
+
 export async function screenshot(locator, name) {
   fs.mkdirSync(artifactsDir, { recursive: true });
   await locator.screenshot({ path: path.join(artifactsDir, name) });

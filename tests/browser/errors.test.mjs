@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
-import { launch, watchErrors, canvasPixels, screenshot } from './browser.mjs';
+import { launch, watchErrors, canvasPixels, sliderChangesPreview, screenshot } from './browser.mjs';
 
 let server;
 before(async () => {
@@ -42,15 +42,7 @@ test('a corrupt index shows an error; the sliders keep working without search', 
       assert.match(await page.textContent('#messages'), /index\.lwb is corrupt: its SHA-256/);
       assert.match(await page.textContent('#search-status'), /Search is unavailable/);
       assert.equal(await page.getAttribute('body', 'data-decoder'), 'ready');
-      const before = await canvasPixels(page, '#preview');
-      const slider = page.locator('#sliders input[data-dim]').first();
-      await slider.focus();
-      await page.keyboard.press('PageDown');
-      await page.keyboard.press('PageDown');
-      await page.waitForFunction((prev) => {
-        const d = document.querySelector('#preview').getContext('2d').getImageData(0, 0, 28, 28).data;
-        return d.some((v, i) => v !== prev[i]);
-      }, before);
+      await sliderChangesPreview(page, 'PageDown');
       await screenshot(page, 'error-corrupt-index.png');
     },
     { routes: { '**/data/index.lwb': corrupt } },

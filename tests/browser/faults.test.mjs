@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, webRoot } from './server.mjs';
-import { launch, watchErrors, canvasPixels, screenshot } from './browser.mjs';
+import { launch, watchErrors, sliderChangesPreview, screenshot } from './browser.mjs';
 
 const faults = new Map(); // request path -> fault, consumed by the first request for it
 
@@ -74,19 +74,6 @@ async function retry(page) {
   await button.click();
 }
 
-/** The sliders still change the garment (the decoder works without the index). */
-async function slidersWork(page) {
-  const before = await canvasPixels(page, '#preview');
-  const slider = page.locator('#sliders input[data-dim]').first();
-  await slider.focus();
-  await page.keyboard.press('PageUp');
-  await page.keyboard.press('PageUp');
-  await page.waitForFunction((prev) => {
-    const d = document.querySelector('#preview').getContext('2d').getImageData(0, 0, 28, 28).data;
-    return d.some((v, i) => v !== prev[i]);
-  }, before);
-}
-
 /** Search ranks garments: the first result card holds a garment id. */
 async function searchWorks(page) {
   await page.waitForFunction(() => {
@@ -109,7 +96,7 @@ for (const [fault, message] of [
       assert.match(await page.textContent('#messages'), message);
       assert.match(await page.textContent('#search-status'), /Search is unavailable/);
       assert.equal(await page.getAttribute('body', 'data-decoder'), 'ready');
-      await slidersWork(page);
+      await sliderChangesPreview(page); // the decoder works without the index
       if (fault === 'cut') await screenshot(page.locator('#messages'), 'fault-index-cut.png');
       await retry(page);
       await page.waitForSelector('body[data-index="ready"]', { timeout: 30000 });
@@ -137,7 +124,7 @@ for (const [fault, message] of [
       assert.equal(await page.locator('#preview-error').isVisible(), false);
       assert.equal(await page.locator('#topk').isDisabled(), false, 'controls are enabled again');
       await page.waitForSelector('body[data-index="ready"]', { timeout: 30000 });
-      await slidersWork(page);
+      await sliderChangesPreview(page);
       await searchWorks(page);
       assert.deepEqual(errors, []);
     });

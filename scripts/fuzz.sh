@@ -24,7 +24,9 @@ targets=("$@")
 build=${FUZZ_BUILD_DIR:-build/fuzz}
 jobs=${JOBS:-2}
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt install clang libclang-rt-dev)" >&2; exit 1; }
+# clang and its libFuzzer runtime come with the test packages (idempotent).
+bash scripts/setup.sh --test
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt install clang libclang-rt-14-dev)" >&2; exit 1; }
 if [[ ! -f $build/CMakeCache.txt ]]; then
   cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
     -DLW_FUZZ=ON >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }

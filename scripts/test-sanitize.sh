@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The toolchain and test packages (idempotent; about a second when all are present).
+bash scripts/setup.sh --test
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR
 # Leaks count as failures; UBSan prints a stack and stops at the first report.

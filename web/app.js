@@ -227,12 +227,24 @@ function showDecoderError(message, { retry = false } = {}) {
       disabledByDecoderError.push(c);
     }
   }
+  // ...except a Retry where the garment should be (added after the controls were disabled).
+  if (retry) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn retry';
+    b.textContent = 'Retry';
+    b.onclick = retryDecoder;
+    el.append(' ', b);
+  }
 }
 
 function retryDecoder() {
   for (const c of disabledByDecoderError) c.disabled = false;
   disabledByDecoderError = [];
+  // Either Retry (here or in the message list) starts one attempt: drop the other.
+  for (const m of $('messages').querySelectorAll('.message')) if (m.querySelector('button.action')) m.remove();
   $('preview-error').hidden = true;
+  $('preview-error').textContent = '';
   $('preview-caption').textContent = 'Loading the decoder…';
   setLoad('decoder', { reset: true });
   document.body.dataset.decoder = 'loading';

@@ -107,11 +107,11 @@ for (const [fault, message] of [
   });
 }
 
-for (const [fault, message] of [
-  ['404', /Could not download decoder\.lwb: HTTP 404/],
-  ['cut', /Download of decoder\.lwb failed after \d+ bytes|decoder\.lwb is corrupt: \d+ bytes/],
+for (const [fault, message, where] of [
+  ['404', /Could not download decoder\.lwb: HTTP 404/, 'messages'],
+  ['cut', /Download of decoder\.lwb failed after \d+ bytes|decoder\.lwb is corrupt: \d+ bytes/, 'preview'],
 ]) {
-  test(`decoder fault "${fault}": the page says so, and Retry brings it up`, async () => {
+  test(`decoder fault "${fault}": the page says so, and Retry (${where}) brings it up`, async () => {
     faults.set('/data/decoder.lwb', fault);
     await withPage(async (page, errors) => {
       await page.goto(server.url);
@@ -119,7 +119,13 @@ for (const [fault, message] of [
       assert.match(await page.textContent('#messages'), message);
       assert.ok(await page.locator('#preview-error').isVisible());
       assert.ok(await page.locator('#topk').isDisabled(), 'controls are disabled while nothing can be drawn');
-      await retry(page);
+      if (where === 'preview') {
+        await screenshot(page.locator('#panel-explore'), 'fault-decoder-cut.png');
+        await page.click('#preview-error button.retry');
+        assert.equal(await page.locator('#messages .message button.action').count(), 0, 'the other Retry is gone');
+      } else {
+        await retry(page);
+      }
       await page.waitForSelector('body[data-decoder="ready"]', { timeout: 30000 });
       assert.equal(await page.locator('#preview-error').isVisible(), false);
       assert.equal(await page.locator('#topk').isDisabled(), false, 'controls are enabled again');

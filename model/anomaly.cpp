@@ -52,6 +52,11 @@ Status AnomalyScorer::check_input(const float* x) const {
   if (x == nullptr) return Status::Error("encoder: no pixels");
   for (int j = 0; j < pixels_; ++j) {
     if (!std::isfinite(x[j])) return Status::Error("pixel " + std::to_string(j) + " is not finite");
+    // Grey values are Bernoulli targets (and coded by input_complexity): outside [0, 1] the
+    // likelihood means nothing.
+    if (x[j] < 0.0f || x[j] > 1.0f) {
+      return Status::Error("pixel " + std::to_string(j) + " is " + std::to_string(x[j]) + ", outside [0, 1]");
+    }
   }
   return Status::Ok();
 }

@@ -94,6 +94,11 @@ TEST_CASE("AnomalyScorer rejects bad input", "[anomaly]") {
   x[7] = std::nanf("");
   CHECK_FALSE(scorer.encode(x.data(), m.data(), s.data()).ok());
   CHECK_FALSE(scorer.score(x.data(), 5, 1, &out).ok());
+  x[7] = 1.5f;
+  const Status range = scorer.score(x.data(), 5, 1, &out);
+  CHECK(range.message() == "pixel 7 is 1.500000, outside [0, 1]");
+  x[7] = -0.25f;
+  CHECK_FALSE(scorer.encode(x.data(), m.data(), s.data()).ok());
   // Encoder only: encode works, score explains what is missing.
   VaeParams enc_only = params;
   enc_only.dec.clear();

@@ -219,6 +219,7 @@ for (const simd of [true, false]) {
       const nan = new Float32Array(PIXELS);
       nan[5] = NaN;
       assert.throws(() => encoder.encode(nan), /pixel 5 is not finite/);
+      assert.throws(() => encoder.score(new Float32Array(PIXELS).fill(2), 10), /pixel 0 is 2\.0+, outside \[0, 1\]/);
       assert.throws(() => encoder.score(image(0), 0), /k must be/);
       assert.throws(() => encoder.score(image(0), 10, -1), /seed/);
       assert.throws(() => encoder.percentile(1, 'x'), /iwae/);

@@ -89,7 +89,14 @@ while IFS= read -r -d '' f; do
 done < <(cd web && find . -type f ! -name '.*' ! -name '*.md' -printf '%P\0')
 while IFS= read -r -d '' f; do
   [[ -f web/$f && $f != *.md ]] || { rm -f "$out/$f"; echo "  removed $out/$f"; }
-done < <(cd "$out" && find . -type f ! -path './data/*' ! -path './wasm/*' ! -name '.*' -printf '%P\0')
+done < <(cd "$out" && find . -type f ! -path './data/*' ! -path './wasm/*' ! -path './vendor/*' ! -name '.*' -printf '%P\0')
+
+# ---- libraries the page imports, from node_modules (installed by setup.sh from package.json)
+echo "== build-web: vendor files"
+mkdir -p "$out/vendor"
+[[ -f node_modules/gifenc/dist/gifenc.esm.js ]] || { echo "build-web: error: node_modules/gifenc missing (run npm install)" >&2; exit 1; }
+copy_if_newer node_modules/gifenc/dist/gifenc.esm.js "$out/vendor/gifenc.js"
+copy_if_newer node_modules/gifenc/LICENSE.md "$out/vendor/gifenc-LICENSE.txt"
 
 # ---- the wasm module: wasm/README.md says where the builds put it
 echo "== build-web: wasm files"

@@ -97,6 +97,11 @@ mkdir -p "$out/vendor"
 [[ -f node_modules/gifenc/dist/gifenc.esm.js ]] || { echo "build-web: error: node_modules/gifenc missing (run npm install)" >&2; exit 1; }
 copy_if_newer node_modules/gifenc/dist/gifenc.esm.js "$out/vendor/gifenc.js"
 copy_if_newer node_modules/gifenc/LICENSE.md "$out/vendor/gifenc-LICENSE.txt"
+# SHA-256 for pages served over plain http (no WebCrypto): sha2.js and the three modules it imports.
+for f in sha2.js _md.js _u64.js utils.js LICENSE; do
+  [[ -f node_modules/@noble/hashes/$f ]] || { echo "build-web: error: node_modules/@noble/hashes/$f missing (run npm install)" >&2; exit 1; }
+  copy_if_newer "node_modules/@noble/hashes/$f" "$out/vendor/noble-hashes/$f"
+done
 
 # ---- the wasm module: wasm/README.md says where the builds put it
 echo "== build-web: wasm files"

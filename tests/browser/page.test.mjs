@@ -379,6 +379,26 @@ test('every control has an accessible name (label, text or aria-label)', async (
   await page.close();
 });
 
+test('without WebCrypto (plain http) the vendored SHA-256 gives the manifest\'s hashes', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(server.url + 'sha256.js'); // any same-origin page will do
+  const result = await page.evaluate(async () => {
+    const { sha256HexFallback, sha256Hex } = await import('/sha256.js');
+    const manifest = await (await fetch('/data/manifest.json')).json();
+    const decoder = new Uint8Array(await (await fetch(`/data/${manifest.blobs.decoder.file}`)).arrayBuffer());
+    const cases = [new Uint8Array(0), new TextEncoder().encode('abc'), new Uint8Array(1000).map((_, i) => i * 31), decoder];
+    const pairs = [];
+    for (const bytes of cases) pairs.push([await sha256HexFallback(bytes), await sha256Hex(bytes)]);
+    return { pairs, decoderHash: manifest.blobs.decoder.sha256 };
+  });
+  // FIPS 180-4 test vectors, then WebCrypto on the same bytes, then the manifest's hash.
+  assert.equal(result.pairs[0][0], 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  assert.equal(result.pairs[1][0], 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  for (const [fallback, webcrypto] of result.pairs) assert.equal(fallback, webcrypto);
+  assert.equal(result.pairs[3][0], result.decoderHash);
+  await page.close();
+});
+
 test('a second visit takes the blobs from the hash-keyed cache, not the network', async () => {
   const fresh = await launch();
   try {

@@ -17,6 +17,29 @@ Status VaeConfig::validate() const {
   return Status::Ok();
 }
 
+std::vector<LayerShape> VaeConfig::encoder_layers() const {
+  std::vector<LayerShape> layers;
+  int in = input_dim;
+  for (int h : hidden) {
+    layers.push_back({h, in});
+    in = h;
+  }
+  layers.push_back({latent, in});  // mu
+  layers.push_back({latent, in});  // log-variance
+  return layers;
+}
+
+std::vector<LayerShape> VaeConfig::decoder_layers() const {
+  std::vector<LayerShape> layers;
+  int in = latent;
+  for (int h : decoder_hidden()) {
+    layers.push_back({h, in});
+    in = h;
+  }
+  layers.push_back({input_dim, in});  // logits
+  return layers;
+}
+
 std::string VaeConfig::describe() const {
   // std::to_string, not a stringstream: iostreams would add ~100 KB to the wasm module.
   std::string out = std::to_string(input_dim);
@@ -98,22 +121,14 @@ size_t VaeParamsT<T>::num_params() const {
 
 template <typename T>
 void allocate_params(const VaeConfig& c, VaeParamsT<T>* p) {
-  p->enc.resize(c.hidden.size());
-  int in = c.input_dim;
-  for (size_t i = 0; i < c.hidden.size(); ++i) {
-    allocate_dense(c.hidden[i], in, &p->enc[i]);
-    in = c.hidden[i];
-  }
-  allocate_dense(c.latent, in, &p->enc_mu);
-  allocate_dense(c.latent, in, &p->enc_logvar);
-  const std::vector<int> dh = c.decoder_hidden();
-  p->dec.resize(dh.size() + 1);
-  in = c.latent;
-  for (size_t i = 0; i < dh.size(); ++i) {
-    allocate_dense(dh[i], in, &p->dec[i]);
-    in = dh[i];
-  }
-  allocate_dense(c.input_dim, in, &p->dec.back());
+  const std::vector<LayerShape> enc = c.encoder_layers();  // hidden layers, mu, log-variance
+  p->enc.resize(enc.size() - 2);
+  for (size_t i = 0; i < p->enc.size(); ++i) allocate_dense(enc[i].out, enc[i].in, &p->enc[i]);
+  allocate_dense(enc[enc.size() - 2].out, enc[enc.size() - 2].in, &p->enc_mu);
+  allocate_dense(enc.back().out, enc.back().in, &p->enc_logvar);
+  const std::vector<LayerShape> dec = c.decoder_layers();
+  p->dec.resize(dec.size());
+  for (size_t i = 0; i < dec.size(); ++i) allocate_dense(dec[i].out, dec[i].in, &p->dec[i]);
 }
 
 template <typename T>

@@ -21,6 +21,12 @@ namespace lw {
 constexpr int kImageSide = 28;
 constexpr int kImagePixels = kImageSide * kImageSide;  // 784
 
+// One dense layer: W [out x in], b [out].
+struct LayerShape {
+  int out;
+  int in;
+};
+
 // Architecture. The decoder mirrors the encoder: hidden sizes reversed.
 struct VaeConfig {
   int input_dim = kImagePixels;   // pixels per image
@@ -28,6 +34,11 @@ struct VaeConfig {
   int latent = 16;                // latent dimensions (one slider each)
 
   std::vector<int> decoder_hidden() const { return {hidden.rbegin(), hidden.rend()}; }
+  // The dense layers in params() order. Encoder: the hidden layers, then the
+  // mu head and the log-variance head. Decoder: decoder_hidden(), then the
+  // output layer (logits).
+  std::vector<LayerShape> encoder_layers() const;
+  std::vector<LayerShape> decoder_layers() const;
   Status validate() const;
   std::string describe() const;   // "784-512-256-16"
 };

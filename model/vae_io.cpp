@@ -32,24 +32,11 @@ Status read_param(const BlobReader& blob, const std::string& name, const ParamRe
   return Status::Ok();
 }
 
-// Weights and biases of each half of the model, counted from the config in
-// 64 bits without allocating (shapes as in vae.h: encoder input -> hidden
-// -> mu and log-variance heads; decoder latent -> hidden reversed -> input).
-uint64_t encoder_param_count(const VaeConfig& c) {
-  uint64_t n = 0, in = static_cast<uint64_t>(c.input_dim);
-  for (int h : c.hidden) {
-    n += (in + 1) * static_cast<uint64_t>(h);
-    in = static_cast<uint64_t>(h);
-  }
-  return n + 2 * (in + 1) * static_cast<uint64_t>(c.latent);
-}
-uint64_t decoder_param_count(const VaeConfig& c) {
-  uint64_t n = 0, in = static_cast<uint64_t>(c.latent);
-  for (int h : c.decoder_hidden()) {
-    n += (in + 1) * static_cast<uint64_t>(h);
-    in = static_cast<uint64_t>(h);
-  }
-  return n + (in + 1) * static_cast<uint64_t>(c.input_dim);
+// Weights and biases of some layers, counted in 64 bits without allocating.
+uint64_t param_count(const std::vector<LayerShape>& layers) {
+  uint64_t n = 0;
+  for (const LayerShape& l : layers) n += static_cast<uint64_t>(l.out) * (static_cast<uint64_t>(l.in) + 1);
+  return n;
 }
 
 void drop_unwanted(uint32_t parts, VaeParams* params) {
@@ -124,8 +111,8 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   for (const TensorInfo& t : blob.tensors()) {
     if (t.dtype == DType::kF32 || t.dtype == DType::kF16) stored += t.count();
   }
-  const uint64_t needed = ((present & kPartEncoder) ? encoder_param_count(c) : 0) +
-                          ((present & kPartDecoder) ? decoder_param_count(c) : 0);
+  const uint64_t needed = ((present & kPartEncoder) ? param_count(c.encoder_layers()) : 0) +
+                          ((present & kPartDecoder) ? param_count(c.decoder_layers()) : 0);
   if (needed > stored) {
     return Status::Error("architecture " + c.describe() + " in the blob header needs " + std::to_string(needed) +
                          " weights, the blob stores only " + std::to_string(stored) + " float values");

@@ -12,20 +12,7 @@
 namespace lw {
 namespace {
 
-VaeConfig tiny_config() {
-  VaeConfig c;
-  c.input_dim = 6;
-  c.hidden = {5};
-  c.latent = 2;
-  return c;
-}
-
-// Rewrites header fields (u32 at byte offsets) and makes the checksums
-// consistent again, so only the structural checks can object.
-std::vector<uint8_t> with_header(std::vector<uint8_t> blob, std::initializer_list<std::pair<size_t, uint32_t>> fields) {
-  for (const auto& f : fields) fuzz::put_le32(&blob.at(f.first), f.second);
-  return fuzz::with_fixed_checksums(blob.data(), blob.size());
-}
+using fuzz::tiny_config;
 
 constexpr size_t kInputDimField = 24;  // docs/FORMAT.md, header
 constexpr size_t kHiddenField = 36;    // hidden[0]
@@ -42,7 +29,7 @@ TEST_CASE("a blob header promising a huge model is rejected before allocating it
   const uint32_t parts = GENERATE(kPartEncoder | kPartDecoder, kPartDecoder, kPartEncoder);
   std::vector<uint8_t> blob;
   REQUIRE(write_model_blob(tiny_config(), params, parts, DType::kF32, "", &blob).ok());
-  const std::vector<uint8_t> huge = with_header(blob, {{kInputDimField, 1u << 20}, {kHiddenField, 16384}});
+  const std::vector<uint8_t> huge = fuzz::with_fields(blob, {{kInputDimField, 1u << 20}, {kHiddenField, 16384}});
   BlobReader reader;
   REQUIRE(BlobReader::parse(huge.data(), huge.size(), &reader).ok());  // the container itself is fine
 
@@ -64,7 +51,7 @@ TEST_CASE("a checkpoint header promising a huge model is rejected before allocat
   std::vector<uint8_t> ckpt;
   REQUIRE(write_checkpoint(state, "", &ckpt).ok());
   const std::vector<uint8_t> huge =
-      with_header(ckpt, {{kInputDimField, 1u << 20}, {kHiddenField, 16384}});
+      fuzz::with_fields(ckpt, {{kInputDimField, 1u << 20}, {kHiddenField, 16384}});
   TrainState loaded;
   const Status s = read_checkpoint(huge.data(), huge.size(), &loaded);
   INFO(s.message());

@@ -1,11 +1,7 @@
 // Times the encoder path of "your own garment" in Node on the wasm module (one thread, as in the
 // page's worker): encode, search with mu, one-sample score, and the IWAE score with k = 100.
 // Run: FASHION_MNIST_DIR=... node tests/bench/encoder_bench.mjs [--scalar]
-import fs from 'node:fs';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { execFileSync } from 'node:child_process';
-import { ROOT, loadWardrobe, readBytes, testBlobs } from '../js/fixtures.mjs';
+import { loadWardrobe, readBytes, testBlobs, testImages } from '../js/fixtures.mjs';
 
 const simd = !process.argv.includes('--scalar');
 const blobs = testBlobs();
@@ -13,9 +9,8 @@ const wr = await loadWardrobe({ simd });
 const encoder = wr.Encoder.fromBytes(readBytes(blobs.encoder), readBytes(blobs.decoder));
 const model = wr.Model.fromBytes(readBytes(blobs.decoder));
 const index = wr.Index.fromBytes(readBytes(blobs.index));
-const dir = execFileSync('bash', [path.join(ROOT, 'scripts/fetch-data.sh')], { encoding: 'utf8', cwd: ROOT }).trim();
-const raw = zlib.gunzipSync(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')));
-const image = (i) => Float32Array.from(raw.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255);
+const images = testImages();
+const image = (i) => images.subarray(i * 784, (i + 1) * 784);
 
 function time(name, n, f) {
   for (let i = 0; i < 5; i++) f(i); // warm-up

@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "model/crc32.h"
 #include "model/status.h"
+#include "model/vae.h"
 
 namespace lw::fuzz {
 
@@ -51,6 +54,23 @@ inline std::vector<uint8_t> with_fixed_checksums(const uint8_t* data, size_t siz
   }
   put_le32(&b[252], crc32(b.data(), 252));
   return b;
+}
+
+// A copy of a blob with u32 fields rewritten ({byte offset, value}) and the
+// checksums made consistent again, so the parser's structural checks (not the
+// CRCs) are what must object.
+inline std::vector<uint8_t> with_fields(std::vector<uint8_t> b, std::initializer_list<std::pair<size_t, uint32_t>> fields) {
+  for (const auto& f : fields) put_le32(&b.at(f.first), f.second);
+  return with_fixed_checksums(b.data(), b.size());
+}
+
+// A 6-5-2 model: small enough for seeds of a few KB.
+inline VaeConfig tiny_config() {
+  VaeConfig c;
+  c.input_dim = 6;
+  c.hidden = {5};
+  c.latent = 2;
+  return c;
 }
 
 // Reads fixed-size little-endian values from the front of the fuzz input;

@@ -57,20 +57,7 @@ Bytes flipped(Bytes b, size_t at) {
   b.at(at) ^= 0x5a;
   return b;
 }
-// A corrupted field with the checksums made consistent again, so the
-// parser's structural check (not the CRC) is what rejects it.
-Bytes patched_u32(Bytes b, size_t at, uint32_t v) {
-  fuzz::put_le32(&b.at(at), v);
-  return fuzz::with_fixed_checksums(b.data(), b.size());
-}
-
-VaeConfig tiny_config() {
-  VaeConfig c;
-  c.input_dim = 6;
-  c.hidden = {5};
-  c.latent = 2;
-  return c;
-}
+using fuzz::tiny_config;
 
 void blob_corpus() {
   const VaeConfig config = tiny_config();
@@ -127,15 +114,15 @@ void blob_corpus() {
   put("blob", "truncated_payload.lwb", truncated(ckpt, ckpt.size() - 64));
   put("blob", "bad_magic.lwb", flipped(model, 0));
   put("blob", "bad_payload_crc.lwb", flipped(model, model.size() - 70));
-  put("blob", "bad_version.lwb", patched_u32(model, 8, 2));
-  put("blob", "bad_kind.lwb", patched_u32(model, 16, 9));
-  put("blob", "bad_hidden_count.lwb", patched_u32(model, 32, 9));
-  put("blob", "bad_tensor_count.lwb", patched_u32(misc, 76, 4097));
-  put("blob", "bad_dtype.lwb", patched_u32(misc, 256 + 64, 7));
-  put("blob", "bad_rank.lwb", patched_u32(misc, 256 + 68, 5));
-  put("blob", "bad_shape.lwb", patched_u32(model, 256 + 72, 6));
-  put("blob", "checkpoint_bad_counters.lwb", patched_u32(model, 16, 3));  // weights blob relabelled as a checkpoint
-  put("blob", "huge_hidden.lwb", patched_u32(model, 36, 16384));
+  put("blob", "bad_version.lwb", fuzz::with_fields(model, {{8, 2}}));
+  put("blob", "bad_kind.lwb", fuzz::with_fields(model, {{16, 9}}));
+  put("blob", "bad_hidden_count.lwb", fuzz::with_fields(model, {{32, 9}}));
+  put("blob", "bad_tensor_count.lwb", fuzz::with_fields(misc, {{76, 4097}}));
+  put("blob", "bad_dtype.lwb", fuzz::with_fields(misc, {{256 + 64, 7}}));
+  put("blob", "bad_rank.lwb", fuzz::with_fields(misc, {{256 + 68, 5}}));
+  put("blob", "bad_shape.lwb", fuzz::with_fields(model, {{256 + 72, 6}}));
+  put("blob", "checkpoint_bad_counters.lwb", fuzz::with_fields(model, {{16, 3}}));  // weights blob relabelled as a checkpoint
+  put("blob", "huge_hidden.lwb", fuzz::with_fields(model, {{36, 16384}}));
 }
 
 void index_corpus() {
@@ -175,9 +162,9 @@ void index_corpus() {
   put("index", "index_single.lwb", one);
   put("index", "truncated.lwb", truncated(f32, f32.size() / 2));
   put("index", "bad_payload_crc.lwb", flipped(f32, f32.size() - 100));
-  put("index", "wrong_kind.lwb", patched_u32(f32, 16, 1));
-  put("index", "latent_mismatch.lwb", patched_u32(f32, 28, 4));
-  put("index", "latent_zero.lwb", patched_u32(f32, 28, 0));
+  put("index", "wrong_kind.lwb", fuzz::with_fields(f32, {{16, 1}}));
+  put("index", "latent_mismatch.lwb", fuzz::with_fields(f32, {{28, 4}}));
+  put("index", "latent_zero.lwb", fuzz::with_fields(f32, {{28, 0}}));
   // The first tensor (mu_soa) starts the payload: make its first value NaN.
   Bytes nan = f32;
   const size_t payload = static_cast<size_t>(fuzz::le64(&nan[112]));

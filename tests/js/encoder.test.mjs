@@ -16,26 +16,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
 import { preprocess } from '../../web/preprocess.js';
-import { ROOT, WARDROBE, loadWardrobe, readBytes, testBlobs } from './fixtures.mjs';
+import { ROOT, WARDROBE, fashionMnistDir, loadWardrobe, readBytes, testBlobs, testImages } from './fixtures.mjs';
 
 const PIXELS = 784;
 const TRAIN_COUNT = 60000;
-
-function fashionMnistDir() {
-  return execFileSync('bash', [path.join(ROOT, 'scripts/fetch-data.sh')], { encoding: 'utf8', cwd: ROOT }).trim();
-}
-
-/** Test-set images as grey values in [0, 1]: Float32Array(10000 * 784). */
-function testImages() {
-  const raw = zlib.gunzipSync(fs.readFileSync(path.join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz')));
-  const out = new Float32Array(raw.length - 16);
-  for (let i = 0; i < out.length; i++) out[i] = raw[16 + i] / 255;
-  return out;
-}
 
 /** Deterministic uniform [0, 1) floats. */
 function uniforms(count, seed) {

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,8 +49,17 @@ function requireFile(file, hint) {
 
 const NATIVE_HINT = 'build the native tools first: cmake --preset native && cmake --build --preset native -j2';
 
-function fashionMnistDir() {
+/** The Fashion-MNIST directory: FASHION_MNIST_DIR, data/, or downloaded (scripts/fetch-data.sh). */
+export function fashionMnistDir() {
   return execFileSync('bash', [path.join(ROOT, 'scripts/fetch-data.sh')], { encoding: 'utf8', cwd: ROOT }).trim();
+}
+
+/** The 10,000 test images as grey values in [0, 1]: Float32Array(10000 * 784), image-major. */
+export function testImages() {
+  const raw = zlib.gunzipSync(fs.readFileSync(path.join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz')));
+  const out = new Float32Array(raw.length - 16);
+  for (let i = 0; i < out.length; i++) out[i] = raw[16 + i] / 255;
+  return out;
 }
 
 function upToDate(dir, model) {

@@ -80,6 +80,15 @@ export const app = {
 };
 window.__lw = app; // for tests and the console
 
+function button(text, className, onclick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  if (className) b.className = className;
+  b.textContent = text;
+  b.onclick = onclick;
+  return b;
+}
+
 /** A dismissable message; action = {label, run} adds a button that removes the message and runs. */
 function addMessage(container, cls, text, action = null) {
   for (const el of container.children) if (el.dataset.text === text) return; // no duplicates
@@ -90,21 +99,13 @@ function addMessage(container, cls, text, action = null) {
   span.textContent = text;
   el.append(span);
   if (action) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'action';
-    b.textContent = action.label;
-    b.onclick = () => {
+    el.append(button(action.label, 'action', () => {
       el.remove();
       action.run();
-    };
-    el.append(b);
+    }));
   }
-  const close = document.createElement('button');
-  close.type = 'button';
-  close.textContent = '×';
+  const close = button('×', '', () => el.remove());
   close.setAttribute('aria-label', 'Dismiss');
-  close.onclick = () => el.remove();
   el.append(close);
   container.append(el);
 }
@@ -204,7 +205,8 @@ function updateCaptionText(results) {
   if (cap._html !== html) cap.innerHTML = cap._html = html;
 }
 
-function escapeHtml(s) {
+/** Text for innerHTML: &, <, >, " and ' as character references. */
+export function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -228,14 +230,7 @@ function showDecoderError(message, { retry = false } = {}) {
     }
   }
   // ...except a Retry where the garment should be (added after the controls were disabled).
-  if (retry) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'btn retry';
-    b.textContent = 'Retry';
-    b.onclick = retryDecoder;
-    el.append(' ', b);
-  }
+  if (retry) el.append(' ', button('Retry', 'btn retry', retryDecoder));
 }
 
 function retryDecoder() {
@@ -248,7 +243,7 @@ function retryDecoder() {
   $('preview-caption').textContent = 'Loading the decoder…';
   setLoad('decoder', { reset: true });
   document.body.dataset.decoder = 'loading';
-  startDecoder({ retry: true }).catch((e) => showDecoderError(`Unexpected error while starting: ${e.message}`));
+  startDecoder().catch((e) => showDecoderError(`Unexpected error while starting: ${e.message}`));
 }
 
 // ---------------------------------------------------------------- URL state
@@ -438,7 +433,7 @@ async function boot() {
 
 // The worker loads the module and the decoder; then the UI is built around the first garment.
 // Runs again on Retry after a failed download (the worker keeps nothing from the failed attempt).
-async function startDecoder({ retry = false } = {}) {
+async function startDecoder() {
   const params = new URLSearchParams(location.search);
   if (!app.client || app.client.dead) {
     try {
@@ -452,8 +447,8 @@ async function startDecoder({ retry = false } = {}) {
   let info;
   perf.boot.initSent = performance.now();
   try {
-    const args = { forceScalar: params.get('scalar') === '1', hash: location.hash };
-    info = retry ? await app.client.call('init', args) : await app.client.init(args);
+    // init() adopts the early worker's request the first time, and sends a new one after that.
+    info = await app.client.init({ forceScalar: params.get('scalar') === '1', hash: location.hash });
   } catch (e) {
     // A worker that could not start will not start on retry either; a download may.
     showDecoderError(e.message, { retry: e.kind !== 'nowasm' && e.kind !== 'worker' });

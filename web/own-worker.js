@@ -3,28 +3,25 @@
 //
 // Two requests per image, so the page never waits for the slow part: `ownEncode` (encode, decode
 // the reconstruction, search, and a one-sample score: a few ms) answers first; `ownScore` (IWAE with
-// k samples, ~20 ms for k = 100) follows as its own message. Requests run one at a time in the
+// k samples, a few ms for k = 100) follows as its own message. Requests run one at a time in the
 // worker, so a slider frame waits at most one IWAE computation.
 
-import { fetchVerified, BlobError } from './blobs.js';
+import { BlobError } from './blobs.js';
 
-const root = new URL('./', self.location.href);
-const dataUrl = (file) => new URL(`data/${file}`, root).href;
-
-/** ctx() -> {wardrobe, manifest, model, index, post}: the worker's current state. */
+/** ctx() -> {wardrobe, manifest, model, index, post, fetchBlob}: the worker's current state. */
 export function encoderOps(ctx) {
   let encoder = null; // Encoder (wasm/wardrobe.d.ts), once loaded
   let loading = null; // the promise of the first load
 
   async function load() {
-    const { wardrobe, manifest, post } = ctx();
+    const { wardrobe, manifest, post, fetchBlob } = ctx();
     const enc = manifest.blobs.encoder;
     if (!enc) throw new BlobError('missing', 'The manifest lists no encoder blob; your own garments cannot be encoded.');
     const progress = (p) => post({ event: 'progress', name: 'encoder', ...p });
     // The decoder's bytes come from the cache (downloaded at start): the likelihood needs its logits.
     const [encBytes, decBytes] = await Promise.all([
-      fetchVerified(dataUrl(enc.file), enc.file, enc, progress),
-      fetchVerified(dataUrl(manifest.blobs.decoder.file), manifest.blobs.decoder.file, manifest.blobs.decoder),
+      fetchBlob(enc, progress),
+      fetchBlob(manifest.blobs.decoder),
     ]);
     try {
       encoder = wardrobe.Encoder.fromBytes(encBytes, decBytes);

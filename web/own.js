@@ -6,8 +6,8 @@
 // The picture is turned into the model's input on this thread (preprocess.js, a few ms); the worker
 // encodes, decodes, searches and scores it (own-worker.js).
 
-import { app } from './app.js';
-import { preprocess, bytesToPixels, SIDE } from './preprocess.js';
+import { app, escapeHtml } from './app.js';
+import { preprocess, bytesToPixels, pixelsToBytes, SIDE } from './preprocess.js';
 import { drawGarment } from './render.js';
 
 const $ = (id) => document.getElementById(id);
@@ -131,7 +131,7 @@ async function runPicture(imageData, name) {
 
 /** Encodes, reconstructs, searches and scores pixels (Float32Array(784) in [0, 1]). */
 async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSliders = true } = {}) {
-  drawGarment($('own-input'), toBytes(pixels), app.lut);
+  drawGarment($('own-input'), pixelsToBytes(pixels), app.lut);
   own.inputPixels = pixels;
   try {
     await encoder();
@@ -176,16 +176,6 @@ function showScore(name, s, encodeMs) {
     <br><small class="muted">worker: encode + search ${encodeMs.toFixed(1)} ms, IWAE ${s.ms.toFixed(1)} ms</small>`);
   panel.dataset.ownPercentile = String(p);
   if (q !== null) panel.dataset.ownOodPercentile = String(q);
-}
-
-function toBytes(pixels) {
-  const b = new Uint8ClampedArray(pixels.length);
-  for (let i = 0; i < pixels.length; i++) b[i] = Math.round(255 * pixels[i]);
-  return b;
-}
-
-function escapeHtml(s) {
-  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // ---------------------------------------------------------------- dataset thumbnails

@@ -128,9 +128,14 @@ export function preprocess(rgba, width, height, options = {}) {
   for (let y = 0; y < th; y++) {
     for (let x = 0; x < tw; x++) pixels[(oy + y) * SIDE + ox + x] = smax > 0 ? Math.min(1, small[y * tw + x] / smax) : 0;
   }
-  const out = new Uint8ClampedArray(SIDE * SIDE);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(255 * pixels[i]);
-  return { pixels, grey: out, inverted: invert, box, empty: false };
+  return { pixels, grey: pixelsToBytes(pixels), inverted: invert, box, empty: false };
+}
+
+/** Grey values in [0, 1] -> bytes 0..255 (rounded), as drawGarment takes them. */
+export function pixelsToBytes(pixels) {
+  const out = new Uint8ClampedArray(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = Math.round(255 * pixels[i]);
+  return out;
 }
 
 /** Grey bytes 0..255 (e.g. a dataset garment) -> Float32Array in [0, 1]. */

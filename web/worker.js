@@ -13,6 +13,8 @@ import { encoderOps } from './own-worker.js';
 
 const root = new URL('./', self.location.href); // the folder holding index.html
 const dataUrl = (file) => new URL(`data/${file}`, root).href;
+/** A blob the manifest lists ({file, bytes, sha256}), verified and cached (blobs.js). */
+const fetchBlob = (entry, onProgress) => fetchVerified(dataUrl(entry.file), entry.file, entry, onProgress);
 
 let wardrobe = null; // the loaded wasm API (wasm/wardrobe.d.ts)
 let manifest = null; // data/manifest.json
@@ -94,7 +96,7 @@ const ops = {
     const simd = !forceScalar && api.simdSupported();
     const wasmBinaryP = loadWasmBinary(simd);
     // The decoder download overlaps the wasm compile.
-    const decoderP = manifestP.then((m) => fetchVerified(dataUrl(m.blobs.decoder.file), m.blobs.decoder.file, m.blobs.decoder, (p) => progress('decoder', p)));
+    const decoderP = manifestP.then((m) => fetchBlob(m.blobs.decoder, (p) => progress('decoder', p)));
     decoderP.then(() => mark('decoderBytes'), () => {}); // errors are reported below, after the module
     const wasmBinary = await wasmBinaryP;
     mark('wasmBytes');
@@ -125,7 +127,7 @@ const ops = {
   async loadIndex() {
     const info = manifest.blobs.index;
     if (!info) throw new BlobError('missing', 'The manifest lists no index blob; search is unavailable.');
-    const bytes = await fetchVerified(dataUrl(info.file), info.file, info, (p) => progress('index', p));
+    const bytes = await fetchBlob(info, (p) => progress('index', p));
     try {
       index = wardrobe.Index.fromBytes(bytes);
     } catch (e) {
@@ -188,7 +190,7 @@ const ops = {
   },
 };
 // Your own garment: the encoder, loaded on first use (own-worker.js).
-Object.assign(ops, encoderOps(() => ({ wardrobe, manifest, model, index, post })));
+Object.assign(ops, encoderOps(() => ({ wardrobe, manifest, model, index, post, fetchBlob })));
 
 function requireIndex() {
   if (!index) throw new BlobError('noindex', 'The garment index is not loaded, so dataset garments are unavailable.');

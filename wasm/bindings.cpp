@@ -27,38 +27,18 @@
 #include "model/search.h"
 #include "model/vae.h"
 #include "model/vae_io.h"
+#include "wasm/binding_support.h"
 
 namespace lw {
 namespace {
-
-std::string g_last_error;       // message of the last failed call
-std::vector<uint8_t> g_staging;  // blob bytes on their way into fromBytes
-
-int fail(const Status& s) {
-  g_last_error = s.message();
-  return 1;
-}
-int fail(const std::string& message) { return fail(Status::Error(message)); }
 
 // Largest decode batch accepted in one call (64 MB of RGBA output).
 constexpr int kMaxBatch = 1 << 14;
 // Largest query buffer handed out (floats); a query needs exactly d.
 constexpr int kMaxQuery = 1 << 16;
 
-std::string last_error() { return g_last_error; }
-
 // Bytes currently allocated by malloc (for leak checks in the tests).
 int heap_used() { return static_cast<int>(mallinfo().uordblks); }
-
-// Grows the staging buffer to `bytes` and returns its address (JS copies the
-// blob there, then calls Model/Index load(bytes)).
-uintptr_t stage(int bytes) {
-  if (bytes < 0) bytes = 0;
-  g_staging.resize(static_cast<size_t>(bytes));
-  return reinterpret_cast<uintptr_t>(g_staging.data());
-}
-// Frees the staging buffer once the blob has been parsed.
-void unstage() { std::vector<uint8_t>().swap(g_staging); }
 
 // Checks that `count` floats hold whole vectors of `d` values, all finite.
 Status check_latents(const float* z, int count, int d, int n, const char* what) {
@@ -85,17 +65,12 @@ class WasmModel {
   // Parses the first `bytes` bytes of the staging buffer as a model blob with
   // a decoder part. On error the object stays unloaded.
   int load(int bytes) {
-    if (bytes < 0 || static_cast<size_t>(bytes) > g_staging.size()) return fail("model: bad staging size");
+    const uint8_t* data = nullptr;
     VaeConfig config;
     VaeParams params;
-    uint32_t parts = 0;
     BlobReader blob;
-    Status s = BlobReader::parse(g_staging.data(), static_cast<size_t>(bytes), &blob);
-    if (s.ok() && blob.kind() != BlobKind::kModelWeights && blob.kind() != BlobKind::kTrainingCheckpoint) {
-      s = Status::Error("expected model weights, found a " + blob_kind_name(blob.kind()) + " blob");
-    }
-    if (s.ok()) s = read_model_blob(blob, &config, &params, &parts);
-    if (s.ok() && !(parts & kPartDecoder)) s = Status::Error("model blob has no decoder part");
+    Status s = staged_span(0, bytes, &data);
+    if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), kPartDecoder, &blob, &config, &params);
     std::vector<float> kl;
     if (s.ok() && blob.find("stats.kl_per_dim") != nullptr) s = read_kl_per_dim(blob, &kl);
     Mlp mlp;
@@ -169,10 +144,11 @@ class WasmModel {
 class WasmIndex {
  public:
   int load(int bytes) {
-    if (bytes < 0 || static_cast<size_t>(bytes) > g_staging.size()) return fail("index: bad staging size");
+    const uint8_t* data = nullptr;
     LatentIndex index;
     IndexExtras extras;
-    const Status s = read_index_blob(g_staging.data(), static_cast<size_t>(bytes), &index, &extras);
+    Status s = staged_span(0, bytes, &data);
+    if (s.ok()) s = read_index_blob(data, static_cast<size_t>(bytes), &index, &extras);
     if (!s.ok()) return fail(s.with_context("index"));
     index_ = std::move(index);
     extras_ = std::move(extras);

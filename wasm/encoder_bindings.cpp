@@ -2,8 +2,9 @@
 // (mu, sigma), score it (negative ELBO and IWAE NLL, with the decoder's
 // weights), and the anomaly statistics the exporter ships in encoder.lwb.
 // wardrobe.js wraps this as Encoder (wardrobe.d.ts). Same conventions as
-// bindings.cpp: no exceptions, 0/1 returns with the message in
-// encoderLastError(), data through buffers owned by the C++ object.
+// bindings.cpp, through the same error channel and staging buffer
+// (binding_support.h): no exceptions, 0/1 returns with the message in
+// lastError(), data through buffers owned by the C++ object.
 //
 // A second EMSCRIPTEN_BINDINGS block in its own file, so the encoder (which
 // the page loads only when first needed) stays apart from the decoder runtime.
@@ -17,27 +18,17 @@
 #include "model/blob.h"
 #include "model/vae.h"
 #include "model/vae_io.h"
+#include "wasm/binding_support.h"
 
 namespace lw {
 namespace {
 
-std::string g_encoder_error;  // message of the last failed WasmEncoder call
-
-int encoder_fail(const Status& s) {
-  g_encoder_error = s.message();
-  return 1;
-}
-std::string encoder_last_error() { return g_encoder_error; }
-
-// Reads a model blob that must hold `part`; `what` names it in messages.
-Status read_part(const uint8_t* data, size_t size, uint32_t part, const char* what, BlobReader* blob,
-                 VaeConfig* config, VaeParams* params) {
-  Status s = BlobReader::parse(data, size, blob);
-  uint32_t parts = 0;
-  if (s.ok()) s = read_model_blob(*blob, config, params, &parts);
-  if (s.ok() && !(parts & part)) {
-    s = Status::Error(std::string("blob has no ") + (part == kPartEncoder ? "encoder" : "decoder") + " part");
-  }
+// Reads a model blob holding `part` from the staged bytes [offset, offset + bytes).
+Status read_staged_part(int offset, int bytes, uint32_t part, const char* what, BlobReader* blob, VaeConfig* config,
+                        VaeParams* params) {
+  const uint8_t* data = nullptr;
+  Status s = staged_span(offset, bytes, &data);
+  if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), part, blob, config, params);
   return s.with_context(what);
 }
 
@@ -51,22 +42,22 @@ Status read_stat(const BlobReader& blob, const std::string& name, std::vector<fl
   return blob.read_f32(name, {t->shape[0]}, out->data(), out->size());
 }
 
+// The same for a score distribution, which must be in ascending order.
+Status read_sorted_stat(const BlobReader& blob, const std::string& name, std::vector<float>* out) {
+  LW_RETURN_IF_ERROR(read_stat(blob, name, out));
+  for (size_t i = 1; i < out->size(); ++i) {
+    if ((*out)[i] < (*out)[i - 1]) return Status::Error(name + " is not sorted");
+  }
+  return Status::Ok();
+}
+
 class WasmEncoder {
  public:
-  // Buffer for the blob bytes (encoder blob, then optionally the decoder
-  // blob right after it); JS copies them in, then calls load().
-  uintptr_t stagePtr(int bytes) {
-    if (bytes < 0) bytes = 0;
-    staging_.resize(static_cast<size_t>(bytes));
-    return reinterpret_cast<uintptr_t>(staging_.data());
-  }
-
-  // Parses the encoder blob (first enc_bytes staged bytes) and, if dec_bytes
-  // > 0, the decoder blob after it (needed by score()). Frees the staging.
+  // Parses the encoder blob (the first enc_bytes staged bytes) and, if
+  // dec_bytes > 0, the decoder blob staged right after it (score() needs it).
   int load(int enc_bytes, int dec_bytes) {
     const Status s = load_staged(enc_bytes, dec_bytes);
-    std::vector<uint8_t>().swap(staging_);
-    return s.ok() ? 0 : encoder_fail(s);
+    return s.ok() ? 0 : fail(s);
   }
 
   int latentSize() const { return scorer_.latent(); }
@@ -79,15 +70,15 @@ class WasmEncoder {
 
   int encode() {
     const Status s = scorer_.encode(input_.data(), output_.data(), output_.data() + scorer_.latent());
-    return s.ok() ? 0 : encoder_fail(s);
+    return s.ok() ? 0 : fail(s);
   }
 
   // Scores the input image; seed is a 32-bit integer from JS (widened).
   int score(int k, double seed) {
-    if (!(seed >= 0 && seed <= 18446744073709549568.0)) return encoder_fail(Status::Error("score: seed must be >= 0"));
+    if (!(seed >= 0 && seed <= 18446744073709549568.0)) return fail("score: seed must be >= 0");
     ImageScore out;
     const Status s = scorer_.score(input_.data(), k, static_cast<uint64_t>(seed), &out);
-    if (!s.ok()) return encoder_fail(s);
+    if (!s.ok()) return fail(s);
     last_ = out;
     return 0;
   }
@@ -111,39 +102,25 @@ class WasmEncoder {
 
  private:
   Status load_staged(int enc_bytes, int dec_bytes) {
-    if (enc_bytes < 0 || dec_bytes < 0 ||
-        static_cast<size_t>(enc_bytes) + static_cast<size_t>(dec_bytes) > staging_.size()) {
-      return Status::Error("encoder: bad staging size");
-    }
     BlobReader enc_blob, dec_blob;
     VaeConfig config, dec_config;
     VaeParams params, dec_params;
-    LW_RETURN_IF_ERROR(read_part(staging_.data(), static_cast<size_t>(enc_bytes), kPartEncoder, "encoder", &enc_blob,
-                                 &config, &params));
+    LW_RETURN_IF_ERROR(read_staged_part(0, enc_bytes, kPartEncoder, "encoder", &enc_blob, &config, &params));
     if (dec_bytes > 0) {
-      LW_RETURN_IF_ERROR(read_part(staging_.data() + enc_bytes, static_cast<size_t>(dec_bytes), kPartDecoder,
-                                   "decoder", &dec_blob, &dec_config, &dec_params));
+      LW_RETURN_IF_ERROR(
+          read_staged_part(enc_bytes, dec_bytes, kPartDecoder, "decoder", &dec_blob, &dec_config, &dec_params));
       if (dec_config.describe() != config.describe()) {
         return Status::Error("decoder " + dec_config.describe() + " does not match encoder " + config.describe());
       }
       params.dec = std::move(dec_params.dec);
     }
     std::vector<float> iwae, elbo, ood, ids, nll;
-    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_iwae_sorted", &iwae).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_neg_elbo_sorted", &elbo).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.test_ood_sorted", &ood).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_iwae_sorted", &iwae).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_neg_elbo_sorted", &elbo).with_context("encoder"));
+    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_ood_sorted", &ood).with_context("encoder"));
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_ids", &ids).with_context("encoder"));
     LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_nll", &nll).with_context("encoder"));
     if (ids.size() != nll.size()) return Status::Error("encoder: stats.anomalous_ids and _nll differ in length");
-    for (size_t i = 1; i < iwae.size(); ++i) {
-      if (iwae[i] < iwae[i - 1]) return Status::Error("encoder: stats.test_iwae_sorted is not sorted");
-    }
-    for (size_t i = 1; i < elbo.size(); ++i) {
-      if (elbo[i] < elbo[i - 1]) return Status::Error("encoder: stats.test_neg_elbo_sorted is not sorted");
-    }
-    for (size_t i = 1; i < ood.size(); ++i) {
-      if (ood[i] < ood[i - 1]) return Status::Error("encoder: stats.test_ood_sorted is not sorted");
-    }
     AnomalyScorer scorer;
     LW_RETURN_IF_ERROR(scorer.init(params));
     scorer_ = std::move(scorer);
@@ -159,7 +136,6 @@ class WasmEncoder {
   }
 
   AnomalyScorer scorer_;                // encoder (+ decoder logits for score)
-  std::vector<uint8_t> staging_;        // blob bytes until load()
   std::vector<float> input_;            // [pixels] image from JS
   std::vector<float> output_;           // [2 d] mu then sigma
   ImageScore last_;                     // last score()
@@ -175,10 +151,8 @@ class WasmEncoder {
 
 EMSCRIPTEN_BINDINGS(latent_wardrobe_encoder) {
   using namespace emscripten;
-  function("encoderLastError", &lw::encoder_last_error);
   class_<lw::WasmEncoder>("WasmEncoder")
       .constructor<>()
-      .function("stagePtr", &lw::WasmEncoder::stagePtr)
       .function("load", &lw::WasmEncoder::load)
       .function("latentSize", &lw::WasmEncoder::latentSize)
       .function("imageSize", &lw::WasmEncoder::imageSize)

@@ -66,6 +66,8 @@ export async function loadWardrobe(options = {}) {
 }
 
 const METRICS = { likelihood: 0, euclidean: 1 };
+// The key under which Model, Index and Encoder reach their Embind object (not part of the API).
+const HANDLE = Symbol('handle');
 const SPLITS = { all: -1, train: 0, test: 1 };
 const SPLIT_NAMES = ['train', 'test'];
 const KIND_GREY = 0;
@@ -82,19 +84,46 @@ function makeApi(M, simd) {
     throw new Error(`${who}: expected a Uint8Array of blob bytes, got ${describe(bytes)}`);
   }
 
-  // Copies the blob into the module's staging buffer, then lets `handle`
-  // parse it; the staging buffer is freed either way.
-  function loadInto(handle, bytes, who) {
-    const u8 = toBytes(bytes, who);
+  // Copies the blobs, back to back, into the module's staging buffer, then
+  // lets `handle` parse them: handle.load(length of each blob). The staging
+  // buffer is freed either way, and the handle too if loading failed.
+  function loadInto(handle, who, ...blobs) {
     try {
-      const ptr = M.stage(u8.length);
-      M.HEAPU8.set(u8, ptr);
-      if (handle.load(u8.length) !== 0) throw lastError();
+      const bytes = blobs.map((b) => toBytes(b, who));
+      let at = M.stage(bytes.reduce((sum, b) => sum + b.length, 0));
+      for (const b of bytes) {
+        M.HEAPU8.set(b, at);
+        at += b.length;
+      }
+      if (handle.load(...bytes.map((b) => b.length)) !== 0) throw lastError();
     } catch (e) {
       handle.delete();
       throw e instanceof Error ? e : new Error(String(e));
     } finally {
       M.unstage();
+    }
+  }
+
+  // Owns one Embind object: the C++ memory is freed by delete(), after which
+  // every method throws. Subclasses reach the object through this[HANDLE]().
+  class Owned {
+    #h;
+    #name;
+    constructor(handle, name) {
+      this.#h = handle;
+      this.#name = name;
+    }
+
+    [HANDLE]() {
+      if (this.#h === null) throw new Error(`${this.#name}: used after delete()`);
+      return this.#h;
+    }
+
+    delete() {
+      if (this.#h !== null) {
+        this.#h.delete();
+        this.#h = null;
+      }
     }
   }
 
@@ -115,37 +144,31 @@ function makeApi(M, simd) {
     return new Float32Array(M.HEAPF32.subarray(start, start + count));
   }
 
-  class Model {
-    #h;
+  class Model extends Owned {
     #d;
     #pixels;
     constructor(handle) {
-      this.#h = handle;
+      super(handle, 'Model');
       this.#d = handle.latentSize();
       this.#pixels = handle.imageSize();
     }
 
     static fromBytes(bytes) {
       const h = new M.WasmModel();
-      loadInto(h, bytes, 'Model.fromBytes');
+      loadInto(h, 'Model.fromBytes', bytes);
       return new Model(h);
     }
 
     get latentSize() { return this.#d; }
     get imageSize() { return this.#pixels; }
 
-    #handle() {
-      if (this.#h === null) throw new Error('Model: used after delete()');
-      return this.#h;
-    }
-
     klActivity() {
-      return copyF32(this.#handle().klPtr(), this.#d);
+      return copyF32(this[HANDLE]().klPtr(), this.#d);
     }
 
     // Copies z in, decodes n samples into the C++ output buffer, returns its address.
     #run(z, n, kind, what) {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       checkArray(z, what);
       const ptr = h.inputPtr(z.length);
       if (ptr === 0) throw lastError();
@@ -170,41 +193,28 @@ function makeApi(M, simd) {
     decodeProbabilities(z) {
       return copyF32(this.#run(z, 1, KIND_PROB, 'z'), this.#pixels);
     }
-
-    delete() {
-      if (this.#h !== null) {
-        this.#h.delete();
-        this.#h = null;
-      }
-    }
   }
 
-  class Index {
-    #h;
+  class Index extends Owned {
     #n;
     #d;
     constructor(handle) {
-      this.#h = handle;
+      super(handle, 'Index');
       this.#n = handle.size();
       this.#d = handle.latentSize();
     }
 
     static fromBytes(bytes) {
       const h = new M.WasmIndex();
-      loadInto(h, bytes, 'Index.fromBytes');
+      loadInto(h, 'Index.fromBytes', bytes);
       return new Index(h);
     }
 
     get size() { return this.#n; }
     get latentSize() { return this.#d; }
 
-    #handle() {
-      if (this.#h === null) throw new Error('Index: used after delete()');
-      return this.#h;
-    }
-
     search(z, k, metric = 'likelihood', filter = {}) {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       checkArray(z, 'query');
       k = checkInt(k, 'k');
       if (!Object.prototype.hasOwnProperty.call(METRICS, metric)) {
@@ -235,7 +245,7 @@ function makeApi(M, simd) {
     }
 
     #item(id, what) {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       if (h.item(checkInt(id, 'id'), what) !== 0) throw lastError();
       return copyF32(h.itemPtr(), this.#d);
     }
@@ -243,18 +253,18 @@ function makeApi(M, simd) {
     sigma(id) { return this.#item(id, 1); }
 
     label(id) {
-      const v = this.#handle().label(checkInt(id, 'id'));
+      const v = this[HANDLE]().label(checkInt(id, 'id'));
       if (v < 0) throw lastError();
       return v;
     }
     split(id) {
-      const v = this.#handle().split(checkInt(id, 'id'));
+      const v = this[HANDLE]().split(checkInt(id, 'id'));
       if (v < 0) throw lastError();
       return SPLIT_NAMES[v];
     }
 
     pca() {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       return {
         mean: copyF32(h.pcaMeanPtr(), this.#d),
         components: copyF32(h.pcaComponentsPtr(), 2 * this.#d),
@@ -262,33 +272,24 @@ function makeApi(M, simd) {
       };
     }
     classMeans() {
-      return copyF32(this.#handle().classMeansPtr(), 10 * this.#d);
+      return copyF32(this[HANDLE]().classMeansPtr(), 10 * this.#d);
     }
     project() {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       if (h.project() !== 0) throw lastError();
       return copyF32(h.projectionPtr(), 2 * this.#n);
-    }
-
-    delete() {
-      if (this.#h !== null) {
-        this.#h.delete();
-        this.#h = null;
-      }
     }
   }
 
   // The encoder (encoder_bindings.cpp): image -> (mu, sigma), anomaly scores
   // (with the decoder's weights, given as a second blob) and the test set's
   // score distribution shipped in encoder.lwb.
-  const encoderError = () => new Error(M.encoderLastError());
 
-  class Encoder {
-    #h;
+  class Encoder extends Owned {
     #d;
     #pixels;
     constructor(handle) {
-      this.#h = handle;
+      super(handle, 'Encoder');
       this.#d = handle.latentSize();
       this.#pixels = handle.imageSize();
     }
@@ -298,29 +299,16 @@ function makeApi(M, simd) {
       const dec = decoderBytes === null || decoderBytes === undefined ? new Uint8Array(0)
         : toBytes(decoderBytes, 'Encoder.fromBytes (decoder)');
       const h = new M.WasmEncoder();
-      try {
-        const ptr = h.stagePtr(enc.length + dec.length);
-        M.HEAPU8.set(enc, ptr);
-        M.HEAPU8.set(dec, ptr + enc.length);
-        if (h.load(enc.length, dec.length) !== 0) throw encoderError();
-      } catch (e) {
-        h.delete();
-        throw e instanceof Error ? e : new Error(String(e));
-      }
+      loadInto(h, 'Encoder.fromBytes', enc, dec);
       return new Encoder(h);
     }
 
     get latentSize() { return this.#d; }
     get imageSize() { return this.#pixels; }
-    get hasDecoder() { return this.#handle().hasDecoder(); }
-
-    #handle() {
-      if (this.#h === null) throw new Error('Encoder: used after delete()');
-      return this.#h;
-    }
+    get hasDecoder() { return this[HANDLE]().hasDecoder(); }
 
     #input(pixels) {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       checkArray(pixels, 'pixels');
       if (pixels.length !== this.#pixels) {
         throw new Error(`pixels has ${pixels.length} values, the encoder takes ${this.#pixels}`);
@@ -331,7 +319,7 @@ function makeApi(M, simd) {
 
     encode(pixels) {
       const h = this.#input(pixels);
-      if (h.encode() !== 0) throw encoderError();
+      if (h.encode() !== 0) throw lastError();
       const out = h.outputPtr();
       return { mu: copyF32(out, this.#d), sigma: copyF32(out + 4 * this.#d, this.#d) };
     }
@@ -340,7 +328,7 @@ function makeApi(M, simd) {
       k = checkInt(k, 'k');
       if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be an integer >= 0, got ${describe(seed)}`);
       const h = this.#input(pixels);
-      if (h.score(k, seed) !== 0) throw encoderError();
+      if (h.score(k, seed) !== 0) throw lastError();
       return { negElbo: h.negElbo(), iwaeNll: h.iwaeNll(), complexity: h.complexity(), ood: h.ood() };
     }
 
@@ -349,25 +337,18 @@ function makeApi(M, simd) {
       if (which === undefined || typeof of !== 'string') {
         throw new Error(`percentile: of must be 'iwae', 'elbo' or 'ood', got ${describe(of)}`);
       }
-      const p = this.#handle().percentile(Number(value), which);
+      const p = this[HANDLE]().percentile(Number(value), which);
       return p < 0 ? NaN : p;
     }
 
     anomalies() {
-      const h = this.#handle();
+      const h = this[HANDLE]();
       const n = h.anomalyCount();
       const ids = h.anomalyIdsPtr() >>> 2;
       return {
         ids: new Int32Array(M.HEAP32.subarray(ids, ids + n)),
         nll: copyF32(h.anomalyNllPtr(), n),
       };
-    }
-
-    delete() {
-      if (this.#h !== null) {
-        this.#h.delete();
-        this.#h = null;
-      }
     }
   }
 

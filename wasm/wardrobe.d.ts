@@ -193,6 +193,16 @@ export interface LoadOptions {
    * Default: next to wardrobe.js (new URL(name, import.meta.url).href).
    */
   locateFile?: (name: string) => string;
+  /**
+   * The Emscripten module factory (the default export of wardrobe_simd.js or wardrobe_scalar.js),
+   * when the caller imported it (e.g. to bundle it); it must match `simd`. Default: imported here.
+   */
+  factory?: (moduleArgs: object) => Promise<unknown>;
+  /**
+   * Extra Emscripten Module settings, e.g. `instantiateWasm(imports, receive)` to instantiate a
+   * WebAssembly.Module that was compiled while it downloaded (compileStreaming).
+   */
+  moduleArgs?: Record<string, unknown>;
 }
 
 /** True if this engine validates a module using WebAssembly SIMD (v128). */

@@ -36,6 +36,9 @@ const isNode = typeof process === 'object' && process !== null && typeof process
  * Loads the wasm module and returns { simd, Model, Index, heapBytes() }.
  * options.simd forces a build; options.wasmBinary gives the .wasm bytes;
  * options.locateFile maps 'wardrobe_simd.js' / '.wasm' file names to URLs.
+ * options.factory is the Emscripten module factory (the default export of wardrobe_simd.js or
+ * wardrobe_scalar.js) when the caller imported it itself (a bundle); options.moduleArgs are extra
+ * Emscripten Module settings (e.g. instantiateWasm, to instantiate a module compiled elsewhere).
  */
 export async function loadWardrobe(options = {}) {
   const simd = options.simd === undefined ? simdSupported() : Boolean(options.simd);
@@ -51,8 +54,8 @@ export async function loadWardrobe(options = {}) {
     const url = locate(`${base}.wasm`);
     wasmBinary = await readFile(url.startsWith('file:') ? fileURLToPath(url) : url);
   }
-  const { default: factory } = await import(locate(`${base}.js`));
-  const moduleArgs = { locateFile: (name) => locate(name) };
+  const factory = options.factory || (await import(locate(`${base}.js`))).default;
+  const moduleArgs = { locateFile: (name) => locate(name), ...options.moduleArgs };
   if (wasmBinary !== undefined) {
     moduleArgs.wasmBinary = wasmBinary instanceof Uint8Array ? wasmBinary : new Uint8Array(wasmBinary);
   }

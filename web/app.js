@@ -14,9 +14,13 @@ import { Sliders } from './sliders.js';
 import { SearchPanel } from './search.js';
 import { Timeline } from './timeline.js';
 import { LatentMap } from './map.js';
+import { registerServiceWorker, serviceWorkerControls } from './sw-client.js';
 
 const $ = (id) => document.getElementById(id);
-const root = new URL('./', import.meta.url);
+// The folder of index.html (the production build keeps this module under assets/).
+const root = new URL('./', document.baseURI);
+// The worker's address: index.html says it (the production build rewrites it to the hashed name).
+const workerUrl = () => new URL(document.documentElement.dataset.worker || 'worker.js', root);
 
 // Measurements read by tests/browser/page-bench.mjs.
 const perf = (window.__lwPerf = { firstGarment: null, indexReady: null, frames: [], workerMs: [], mapMs: [], drawMs: [], split: [], boot: { appStart: performance.now() } });
@@ -67,8 +71,9 @@ export const app = {
     return CLASS_COLORS[label] ?? '#888';
   },
 
-  note(text) {
-    addMessage($('notes'), 'note', text);
+  /** A dismissable note; action = {label, run} adds a button (e.g. the new version's Reload). */
+  note(text, action = null) {
+    addMessage($('notes'), 'note', text, action);
   },
 
   error(text, action = null) {
@@ -438,7 +443,7 @@ async function startDecoder() {
   if (!app.client || app.client.dead) {
     try {
       // The early worker (started by index.html) is adopted once; a dead one is replaced.
-      app.client = new WardrobeClient(new URL('worker.js', root), onWorkerEvent, app.client ? null : window.__lwEarly);
+      app.client = new WardrobeClient(workerUrl(), onWorkerEvent, app.client ? null : window.__lwEarly);
     } catch (e) {
       showDecoderError(`This browser cannot start a module Web Worker (${e.message}).`);
       return;
@@ -448,7 +453,7 @@ async function startDecoder() {
   perf.boot.initSent = performance.now();
   try {
     // init() adopts the early worker's request the first time, and sends a new one after that.
-    info = await app.client.init({ forceScalar: params.get('scalar') === '1', hash: location.hash });
+    info = await app.client.init({ forceScalar: params.get('scalar') === '1', hash: location.hash, controlled: serviceWorkerControls() });
   } catch (e) {
     // A worker that could not start will not start on retry either; a download may.
     showDecoderError(e.message, { retry: e.kind !== 'nowasm' && e.kind !== 'worker' });
@@ -472,7 +477,7 @@ async function startDecoder() {
   app.latentSize = info.latentSize;
   app.kl = info.kl;
   app.z = new Float32Array(info.latentSize);
-  app.store = new GarmentStore(new URL(`data/${info.manifest.garments.dir}/`, root).href, info.manifest.garments);
+  app.store = new GarmentStore(new URL(`${info.dataDir || 'data/'}${info.manifest.garments.dir}/`, root).href, info.manifest.garments);
   // The index is not needed for the first garment: its download starts now, behind the UI build.
   loadIndex();
   $('garment-id').max = String(info.manifest.garments.count - 1);
@@ -485,6 +490,8 @@ async function startDecoder() {
   latentMap.init();
   applyState(parseLocation(), info.first.z);
   document.body.dataset.decoder = 'ready';
+  // Offline support and updates (production build only): after the first garment, never before.
+  registerServiceWorker(app);
 }
 
 async function loadIndex() {

@@ -1,6 +1,12 @@
 // Downloads a file whose size and SHA-256 are known in advance (from the manifest), reporting
 // progress, checking the hash, and keeping a copy in the Cache API keyed by that hash, so a second
 // visit (or a new build with unchanged blobs) starts without the network. Runs in the worker.
+//
+// With a service worker (the production build, web/service-worker.js) the files are also in its
+// caches under their content-hashed URLs. Every cached copy, ours or the service worker's, is
+// trusted only as far as its SHA-256 says: a copy that does not match is deleted and the file is
+// fetched from the network, never used. Under a service worker this cache is only read (the
+// service worker keeps the files), so nothing is stored twice.
 
 import { sha256Hex } from './sha256.js';
 
@@ -27,11 +33,43 @@ async function openCache() {
   }
 }
 
+/** True when bytes are the file expected = {bytes, sha256}. */
+async function matches(bytes, expected) {
+  return bytes.length === expected.bytes && (await sha256Hex(bytes)) === expected.sha256;
+}
+
+/**
+ * The copy of url that any cache of this origin holds (the service worker's precache or runtime
+ * cache), as a Response, or null. Cache Storage is shared by the page, its workers and the
+ * service worker, so the worker can look there itself.
+ */
+async function cachedCopy(url) {
+  try {
+    return (self.caches && (await self.caches.match(url, { ignoreVary: true }))) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Deletes url from every cache of this origin (a copy whose bytes are not what its name says). */
+export async function evictEverywhere(url) {
+  try {
+    for (const name of await self.caches.keys()) await (await self.caches.open(name)).delete(url, { ignoreVary: true });
+  } catch {
+    // Nothing more can be done; the network copy is checked all the same.
+  }
+}
+
 /**
  * Returns the file's bytes (Uint8Array), verified against expected = {bytes, sha256}.
- * onProgress({loaded, total, cached}) is called as bytes arrive.
+ * onProgress({loaded, total, cached}) is called as bytes arrive. options:
+ *   priority    'high' | 'low' | 'auto': the fetch priority hint (the decoder before the index)
+ *   hashedUrl   the URL names the content (production build): the HTTP cache may answer without
+ *               asking the server; otherwise every download is revalidated (no-cache)
+ *   controlled  a service worker controls the page: it caches the file, so this cache is not written
  */
-export async function fetchVerified(url, name, expected, onProgress = () => {}) {
+export async function fetchVerified(url, name, expected, onProgress = () => {}, options = {}) {
+  const { priority = 'auto', hashedUrl = false, controlled = false } = options;
   const total = expected.bytes;
   const cache = await openCache();
   if (cache) {
@@ -40,7 +78,7 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}) 
       if (hit) {
         const bytes = new Uint8Array(await hit.arrayBuffer());
         // Re-check: the cache is only trusted as far as the hash says.
-        if (bytes.length === total && (await sha256Hex(bytes)) === expected.sha256) {
+        if (await matches(bytes, expected)) {
           onProgress({ loaded: total, total, cached: true });
           return bytes;
         }
@@ -50,10 +88,26 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}) 
       // A broken cache entry falls through to the network.
     }
   }
+  if (hashedUrl) {
+    // The service worker's copy, checked here: a mismatched one is dropped and fetched again.
+    const hit = await cachedCopy(url);
+    if (hit) {
+      try {
+        const bytes = new Uint8Array(await hit.arrayBuffer());
+        if (await matches(bytes, expected)) {
+          onProgress({ loaded: total, total, cached: true });
+          return bytes;
+        }
+      } catch {
+        // Unreadable: same as a mismatch.
+      }
+      await evictEverywhere(url);
+    }
+  }
 
   let response;
   try {
-    response = await fetch(url, { cache: 'no-cache' });
+    response = await fetch(url, { cache: hashedUrl ? 'default' : 'no-cache', priority });
   } catch (e) {
     throw new BlobError('network', `Could not download ${name}: ${e.message || 'network error'}.`);
   }
@@ -67,12 +121,71 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}) 
   }
   const digest = await sha256Hex(bytes);
   if (digest !== expected.sha256) {
+    if (hashedUrl) evictEverywhere(url); // e.g. a service worker that stored it: Retry must not get it again
     throw new BlobError('corrupt', `${name} is corrupt: its SHA-256 is ${digest.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}….`);
   }
-  if (cache) {
+  if (cache && !controlled) {
     cache.put(cacheKey(expected.sha256), new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
   }
   return bytes;
+}
+
+/**
+ * Fetches and compiles a .wasm file while it streams (WebAssembly.compileStreaming: the server must
+ * send application/wasm), checking its size and SHA-256 against expected = {bytes, sha256} on a copy
+ * of the same stream. A cached copy that does not match is evicted and fetched again; a download
+ * that does not match is an error, like a blob's. Returns the WebAssembly.Module.
+ */
+export async function compileVerified(url, name, expected, { priority = 'auto', hashedUrl = false } = {}) {
+  if (hashedUrl) {
+    const hit = await cachedCopy(url);
+    if (hit) {
+      try {
+        return await compileChecked(hit, name, expected);
+      } catch {
+        await evictEverywhere(url); // not what its name says: fetch it again
+      }
+    }
+  }
+  let response;
+  try {
+    response = await fetch(url, { cache: hashedUrl ? 'default' : 'no-cache', priority });
+  } catch (e) {
+    throw new BlobError('network', `Could not download ${name}: ${e.message || 'network error'}.`);
+  }
+  if (!response.ok) {
+    throw new BlobError(response.status === 404 ? 'missing' : 'network', `Could not download ${name}: HTTP ${response.status}.`);
+  }
+  return compileChecked(response, name, expected);
+}
+
+async function compileChecked(response, name, expected) {
+  const copy = response.clone();
+  const checked = copy.arrayBuffer().then(async (buffer) => {
+    const bytes = new Uint8Array(buffer);
+    if (bytes.length !== expected.bytes) throw new BlobError('corrupt', `${name} is corrupt: ${bytes.length} bytes, expected ${expected.bytes}.`);
+    const digest = await sha256Hex(bytes);
+    if (digest !== expected.sha256) {
+      throw new BlobError('corrupt', `${name} is corrupt: its SHA-256 is ${digest.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}….`);
+    }
+    return bytes;
+  });
+  let compiled;
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    compiled = WebAssembly.compileStreaming(response).catch(async (e) => {
+      // A server that does not send application/wasm: compile the (checked) bytes instead.
+      if (!(e instanceof TypeError)) throw e;
+      return WebAssembly.compile(await checked);
+    });
+  } else {
+    compiled = checked.then((bytes) => WebAssembly.compile(bytes));
+  }
+  // Both must succeed: a module compiled from unchecked bytes is never returned.
+  const [module] = await Promise.all([
+    compiled.catch((e) => checked.then(() => { throw new BlobError('corrupt', `${name} could not be compiled: ${e.message}`); })),
+    checked,
+  ]);
+  return module;
 }
 
 // Reads the body into one buffer sized from the manifest (grows if the server sends more, so the

@@ -5,24 +5,40 @@
 // {id, ok: false, error, kind}, one answer per request. It also posts events
 // {event: 'progress' | 'note', ...} while loading.
 
-import { fetchVerified, pruneCache, BlobError } from './blobs.js';
+import { fetchVerified, compileVerified, pruneCache, BlobError } from './blobs.js';
 import { parseHash } from './state.js';
 // Listed here as well as in blobs.js so the module loader fetches it in parallel, not after blobs.js.
 import './sha256.js';
 import { encoderOps } from './own-worker.js';
+import { BUILD } from './build-info.js';
+// The module's JS is part of this worker's module graph (one bundle in the production build), so
+// nothing is imported between the first message and the first garment; the scalar build's loader
+// is imported only where there is no SIMD.
+import * as wardrobeApi from './wasm/wardrobe.js';
+import simdFactory from './wasm/wardrobe_simd.js';
 
-const root = new URL('./', self.location.href); // the folder holding index.html
-const dataUrl = (file) => new URL(`data/${file}`, root).href;
-/** A blob the manifest lists ({file, bytes, sha256}), verified and cached (blobs.js). */
-const fetchBlob = (entry, onProgress) => fetchVerified(dataUrl(entry.file), entry.file, entry, onProgress);
+// The folder holding index.html: this worker's own in the development tree, its parent in the
+// production build (which keeps the worker under assets/).
+const root = new URL(BUILD ? BUILD.siteRoot : './', self.location.href);
 
 let wardrobe = null; // the loaded wasm API (wasm/wardrobe.d.ts)
 let manifest = null; // data/manifest.json
+let files = null; // this build's file locations: buildInfo()
+let controlled = false; // a service worker controls the page (and caches the files)
 let model = null; // Model (decoder)
 let index = null; // Index, once loadIndex succeeded
 let labels = null; // Uint8Array(size): class of each item, for class filters and the class picker
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+/**
+ * A blob the manifest lists ({file, bytes, sha256}), verified and cached (blobs.js). options.priority
+ * is the fetch priority hint: the decoder is 'high', the index 'low'.
+ */
+function fetchBlob(entry, onProgress, { priority = 'auto' } = {}) {
+  const url = new URL(files.dataDir + entry.file, root).href;
+  return fetchVerified(url, entry.file, entry, onProgress, { priority, hashedUrl: files.hashedUrls, controlled });
+}
 
 // A first visit opens on a garment sampled from the prior, N(0, t^2 I): a recognisable garment,
 // where z = 0 decodes to the blurry average of all of them.
@@ -37,7 +53,7 @@ const progress = (name, p) => post({ event: 'progress', name, ...p });
 async function fetchJson(url, what) {
   let r;
   try {
-    r = await fetch(url, { cache: 'no-cache' });
+    r = await fetch(url, { cache: 'no-cache', priority: 'high' });
   } catch (e) {
     throw new BlobError('network', `Could not download ${what}: ${e.message || 'network error'}.`);
   }
@@ -58,51 +74,72 @@ function checkManifest(m) {
   return m;
 }
 
-// The wasm binary, through the same hash-keyed cache as the blobs when build-web.sh listed its
-// hash in wasm/files.json; otherwise the module loader fetches it itself.
-let wasmFiles = null; // wasm/files.json, once read
-
-async function loadWasmBinary(simd) {
-  const file = simd ? 'wardrobe_simd.wasm' : 'wardrobe_scalar.wasm';
-  try {
-    const r = await fetch(new URL('wasm/files.json', root), { cache: 'no-cache' });
-    if (!r.ok) return undefined;
-    wasmFiles = await r.json();
-  } catch {
-    return undefined;
+/**
+ * This build's files: {manifest, dataDir, wasm: {simd, scalar: {file, bytes, sha256}}, hashedUrls}.
+ * The production build bakes it in (build-info.js, written by scripts/build-web.mjs: no request
+ * before the downloads start); the unbundled development tree reads data/manifest.json and
+ * wasm/files.json (sizes and hashes of the .wasm files, written by build-web.sh).
+ */
+async function buildInfo() {
+  if (BUILD) return BUILD;
+  const [m, wasmFiles] = await Promise.all([
+    fetchJson(new URL('data/manifest.json', root), 'manifest.json').then(checkManifest),
+    fetchJson(new URL('wasm/files.json', root), 'wasm/files.json'),
+  ]);
+  const wasm = {};
+  for (const flavour of ['simd', 'scalar']) {
+    const entry = wasmFiles[`wardrobe_${flavour}.wasm`];
+    if (entry) wasm[flavour] = { file: `wasm/wardrobe_${flavour}.wasm`, bytes: entry.bytes, sha256: entry.sha256 };
   }
-  const entry = wasmFiles && wasmFiles[file];
-  if (!entry) return undefined;
-  return fetchVerified(new URL(`wasm/${file}`, root).href, file, entry, (p) => progress('wasm', p));
+  return { manifest: m, dataDir: 'data/', wasm, hashedUrls: false };
+}
+
+/**
+ * Loads the wasm module from a WebAssembly.Module that compiles while it downloads (started before
+ * the Emscripten loader runs, in parallel with the decoder's download).
+ */
+async function loadModule(simd, compiledP) {
+  const factory = simd ? simdFactory : (await import('./wasm/wardrobe_scalar.js')).default;
+  let failed;
+  const compileFailed = new Promise((_, reject) => (failed = reject));
+  const moduleArgs = {
+    // Emscripten's hook: instantiate from our compiled module instead of fetching the .wasm again.
+    instantiateWasm(imports, receive) {
+      compiledP.then((module) => WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module))).catch(failed);
+      return {};
+    },
+  };
+  return Promise.race([wardrobeApi.loadWardrobe({ simd, factory, moduleArgs }), compileFailed]);
 }
 
 const ops = {
   // Loads the module and the decoder, and decodes the first garment (the z in the page's URL, or a
-  // sample from the prior), so the page can show it before building the rest of its UI.
-  async init({ forceScalar = false, hash = '' } = {}) {
+  // sample from the prior), so the page can show it before building the rest of its UI. The .wasm
+  // and the decoder download in parallel at high priority; the .wasm compiles as it streams.
+  async init({ forceScalar = false, hash = '', controlled: underServiceWorker = false } = {}) {
     if (typeof WebAssembly !== 'object') throw new BlobError('nowasm', 'This browser has no WebAssembly, which the decoder needs.');
     // Phase times (ms since the worker started), for the benchmark's breakdown.
     const times = { origin: performance.timeOrigin, start: performance.now() };
     const mark = (name) => (times[name] = performance.now());
-    const manifestP = fetchJson(dataUrl('manifest.json'), 'manifest.json').then(checkManifest);
-    manifestP.then(() => mark('manifest'), () => {});
-    let api;
-    try {
-      api = await import(new URL('wasm/wardrobe.js', root).href);
-    } catch (e) {
-      throw new BlobError('missing', `Could not load the WebAssembly module (wasm/wardrobe.js): ${e.message}`);
-    }
-    mark('loaderImported');
-    const simd = !forceScalar && api.simdSupported();
-    const wasmBinaryP = loadWasmBinary(simd);
-    // The decoder download overlaps the wasm compile.
-    const decoderP = manifestP.then((m) => fetchBlob(m.blobs.decoder, (p) => progress('decoder', p)));
+    controlled = underServiceWorker;
+    files = await buildInfo();
+    manifest = files.manifest;
+    mark('manifest');
+    const simd = !forceScalar && wardrobeApi.simdSupported();
+    const wasmEntry = files.wasm[simd ? 'simd' : 'scalar'];
+    if (!wasmEntry) throw new BlobError('missing', `This build has no ${simd ? 'SIMD' : 'scalar'} WebAssembly module (wasm/files.json).`);
+    const wasmName = wasmEntry.file.split('/').pop();
+    const compiledP = compileVerified(new URL(wasmEntry.file, root).href, wasmName, wasmEntry, { priority: 'high', hashedUrl: files.hashedUrls });
+    compiledP.then(() => mark('wasmCompiled'), () => {});
+    const decoderP = fetchBlob(manifest.blobs.decoder, (p) => progress('decoder', p), { priority: 'high' });
     decoderP.then(() => mark('decoderBytes'), () => {}); // errors are reported below, after the module
-    const wasmBinary = await wasmBinaryP;
-    mark('wasmBytes');
-    wardrobe = await api.loadWardrobe(wasmBinary ? { simd, wasmBinary } : { simd });
+    try {
+      wardrobe = await loadModule(simd, compiledP);
+    } catch (e) {
+      if (e instanceof BlobError) throw e;
+      throw new BlobError('missing', `Could not load the WebAssembly module (${wasmName}): ${e.message}`);
+    }
     mark('wasmReady');
-    manifest = await manifestP;
     const bytes = await decoderP;
     try {
       model = wardrobe.Model.fromBytes(bytes);
@@ -116,10 +153,11 @@ const ops = {
     return {
       first,
       simd: wardrobe.simd,
-      simdSupported: api.simdSupported(),
+      simdSupported: wardrobeApi.simdSupported(),
       latentSize: model.latentSize,
       kl: model.klActivity(),
       manifest,
+      dataDir: files.dataDir,
       times,
     };
   },
@@ -127,7 +165,7 @@ const ops = {
   async loadIndex() {
     const info = manifest.blobs.index;
     if (!info) throw new BlobError('missing', 'The manifest lists no index blob; search is unavailable.');
-    const bytes = await fetchBlob(info, (p) => progress('index', p));
+    const bytes = await fetchBlob(info, (p) => progress('index', p), { priority: 'low' });
     try {
       index = wardrobe.Index.fromBytes(bytes);
     } catch (e) {
@@ -144,7 +182,7 @@ const ops = {
     const xy = index.project();
     const pca = index.pca();
     // Everything this build uses is cached now: drop what older builds left behind.
-    const keep = [...Object.values(manifest.blobs), ...Object.values(wasmFiles || {})].map((e) => e && e.sha256).filter(Boolean);
+    const keep = Object.values(manifest.blobs).map((e) => e && e.sha256).filter(Boolean);
     pruneCache(keep);
     const result = { size: index.size, xy, labels: labels.slice(), pca, classMeans: index.classMeans() };
     return transferable(result, [xy.buffer, result.labels.buffer]);

@@ -1,0 +1,245 @@
+// Page-load benchmark (part of `npm run bench`; alone: node tests/bench/page-load.mjs). Not a test:
+// it prints figures and writes them to bench-results/page-load-<timestamp>.json; it asserts nothing.
+//
+// Protocol (issue 12):
+//   - the production build (build/site/) served by scripts/serve.mjs, the server `npm start` runs,
+//     in this process, on a free port of 127.0.0.1 (URLs say localhost: a secure context);
+//   - Debian's Chromium (/usr/bin/chromium) through playwright-core: headless, --no-sandbox,
+//     --disable-gpu, a fresh profile (--user-data-dir) per run;
+//   - time = from navigation start (performance.timeOrigin) to the first animation frame on which
+//     the preview canvas (#preview) holds drawn pixels (any non-zero alpha), found by a probe that
+//     checks the canvas on every frame from document start (the same probe on both pages);
+//   - cold = the first navigation of the fresh profile (empty caches); reload = page.reload() in
+//     the same tab once the first visit has settled (index loaded, service worker active, 1 s idle);
+//   - reference: a static page (one canvas filled by an inline script) from the same server, in
+//     the same browser build, measured the same way in the same run, interleaved run by run;
+//   - the median of --runs (default 5) of each; ratios are page median / static median;
+//   - bytes: response bytes as sent by the server (compressed where precompressed), for requests
+//     that arrived before the first garment was on screen ("first view"), and in all of the cold
+//     visit once settled.
+//
+// Options: --runs N, --root DIR (a built site), --legacy DIR (serve DIR with sirv the way the old
+// `npm start` did: --etag --maxage 0, no precompression; for before/after figures), --label TEXT.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import http from 'node:http';
+import sirv from 'sirv';
+import { launch } from '../browser/browser.mjs';
+import { startSiteServer, siteRoot, repoRoot } from '../../scripts/serve.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+};
+const RUNS = Number(opt('runs', 5));
+const LEGACY = opt('legacy', null);
+const ROOT = path.resolve(LEGACY || opt('root', siteRoot));
+const LABEL = opt('label', LEGACY ? 'legacy' : 'site');
+const STATIC_PATH = '/__bench/static.html';
+
+const STATIC_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>static reference</title></head>
+<body><canvas id="preview" width="28" height="28"></canvas>
+<script>
+  const ctx = document.getElementById('preview').getContext('2d');
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < img.data.length; i += 4) img.data.set([i % 251, 90, 160, 255], i);
+  ctx.putImageData(img, 0, 0);
+</script></body></html>`;
+
+// Runs in every document from its start: records the first frame whose #preview has pixels.
+function probe() {
+  const state = (window.__probe = { t: null });
+  const check = () => {
+    const c = document.getElementById('preview');
+    if (c && c.width > 0) {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) {
+        if (d[i] !== 0) {
+          state.t = performance.now();
+          return;
+        }
+      }
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+}
+
+const requests = [];
+function serveStatic(req, res) {
+  if (req.url.split('?')[0] !== STATIC_PATH) return false;
+  // Sent the way index.html is: revalidated on every visit (a 304 on reload).
+  const headers = { 'Content-Type': 'text/html;charset=utf-8', 'Cache-Control': 'no-cache', ETag: '"static-1"' };
+  if (req.headers['if-none-match'] === headers.ETag) {
+    res.writeHead(304, headers);
+    res.end();
+  } else {
+    res.writeHead(200, headers);
+    res.end(STATIC_PAGE);
+  }
+  return true;
+}
+
+async function startLegacy(root) {
+  // What scripts/start.sh ran before issue 12: sirv-cli build/web --etag --maxage 0.
+  const handler = sirv(root, { etag: true, maxAge: 0, dev: false });
+  const server = http.createServer((req, res) => {
+    countRequest(req, res);
+    if (serveStatic(req, res)) return;
+    handler(req, res, () => { res.statusCode = 404; res.end('not found'); });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://localhost:${server.address().port}/`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+function countRequest(req, res) {
+  const entry = { t: Date.now(), path: req.url.split('?')[0], bytes: 0 };
+  requests.push(entry);
+  const write = res.write.bind(res), end = res.end.bind(res);
+  const count = (c) => { if (c && typeof c !== 'function') entry.bytes += typeof c === 'string' ? Buffer.byteLength(c) : c.length; };
+  res.write = (c, ...r) => (count(c), write(c, ...r));
+  res.end = (c, ...r) => (count(c), end(c, ...r));
+}
+
+async function firstPixels(page) {
+  try {
+    await page.waitForFunction(() => window.__probe && window.__probe.t !== null, null, { timeout: 60000, polling: 50 });
+  } catch (e) {
+    const state = await page.evaluate(() => ({ probe: window.__probe, decoder: document.body?.dataset.decoder, url: location.href })).catch((x) => x.message);
+    throw new Error(`no garment on screen within 60 s: ${JSON.stringify(state)}`);
+  }
+  return page.evaluate(() => ({ t: window.__probe.t, origin: performance.timeOrigin }));
+}
+
+// The first visit is done when the index is in, the service worker (if any) controls the page,
+// and nothing was requested for a second.
+async function settle(page) {
+  await page.waitForSelector('body[data-index="ready"], body[data-index="error"]', { timeout: 60000 });
+  await page.evaluate(async () => {
+    if (!document.documentElement.dataset.sw || !navigator.serviceWorker) return;
+    const deadline = performance.now() + 20000;
+    while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  });
+  let last = -1;
+  while (last !== requests.length) {
+    last = requests.length;
+    await page.waitForTimeout(1000);
+  }
+}
+
+async function measure(url, { app }) {
+  const b = await launch();
+  try {
+    await b.context.addInitScript(probe);
+    const page = await b.context.newPage();
+    const from = requests.length;
+    await page.goto(url);
+    const cold = await firstPixels(page);
+    const shownAt = cold.origin + cold.t;
+    let perf = null;
+    if (app) {
+      await settle(page);
+      perf = await page.evaluate(() => window.__lwPerf && { boot: window.__lwPerf.boot, first: window.__lwPerf.firstGarment });
+    }
+    const coldRequests = requests.slice(from);
+    const bytes = {
+      firstView: coldRequests.filter((r) => r.t <= shownAt).reduce((s, r) => s + r.bytes, 0),
+      total: coldRequests.reduce((s, r) => s + r.bytes, 0),
+      requestsFirstView: coldRequests.filter((r) => r.t <= shownAt).length,
+    };
+    const fromReload = requests.length;
+    await page.reload();
+    const reload = await firstPixels(page);
+    if (app) await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 }).catch(() => {});
+    const reloadBytes = requests.slice(fromReload).reduce((s, r) => s + r.bytes, 0);
+    return { cold: cold.t, reload: reload.t, bytes, reloadBytes, perf };
+  } finally {
+    await b.close();
+  }
+}
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const summary = (a) => ({ median: median(a), min: Math.min(...a), max: Math.max(...a), runs: a });
+const sec = (ms) => `${(ms / 1000).toFixed(3)} s`;
+const mb = (b) => `${(b / 1e6).toFixed(3)} MB`;
+
+function wasmSizes(root) {
+  const out = {};
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.wasm')) {
+        const bytes = fs.readFileSync(p);
+        out[path.relative(root, p)] = { bytes: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+async function main() {
+  const server = LEGACY
+    ? await startLegacy(ROOT)
+    : await startSiteServer({ root: ROOT, intercept: serveStatic, onRequest: (e) => requests.push(e) });
+  const results = { app: [], static: [] };
+  let chromium = '';
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      const app = await measure(server.url, { app: true });
+      const stat = await measure(server.url.replace(/\/$/, STATIC_PATH), { app: false });
+      results.app.push(app);
+      results.static.push(stat);
+      console.log(`run ${r + 1}/${RUNS}: page cold ${sec(app.cold)}, reload ${sec(app.reload)}; static cold ${sec(stat.cold)}, reload ${sec(stat.reload)}; first view ${mb(app.bytes.firstView)} in ${app.bytes.requestsFirstView} requests`);
+    }
+    const b = await launch();
+    chromium = b.context.browser()?.version() || '';
+    await b.close();
+  } finally {
+    await server.close();
+  }
+  const pick = (list, f) => list.map(f);
+  const out = {
+    label: LABEL,
+    root: path.relative(repoRoot, ROOT) || ROOT,
+    date: new Date().toISOString(),
+    protocol: 'navigation start (performance.timeOrigin) to the first frame whose #preview canvas has pixels; fresh Chromium profile per run; cold = first visit, reload = page.reload() after the visit settled; median of runs',
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
+    chromium,
+    runs: RUNS,
+    page: { cold: summary(pick(results.app, (x) => x.cold)), reload: summary(pick(results.app, (x) => x.reload)) },
+    static: { cold: summary(pick(results.static, (x) => x.cold)), reload: summary(pick(results.static, (x) => x.reload)) },
+    bytes: {
+      firstView: summary(pick(results.app, (x) => x.bytes.firstView)),
+      coldTotal: summary(pick(results.app, (x) => x.bytes.total)),
+      reload: summary(pick(results.app, (x) => x.reloadBytes)),
+    },
+    wasm: wasmSizes(ROOT),
+    breakdown: results.app.map((x) => x.perf),
+  };
+  out.ratios = { cold: out.page.cold.median / out.static.cold.median, reload: out.page.reload.median / out.static.reload.median };
+  console.log(`\nfirst garment on screen (${LABEL}, ${RUNS} runs, median [min-max]):`);
+  const row = (name, s) => `  ${name.padEnd(22)} ${sec(s.median)} [${sec(s.min)}-${sec(s.max)}]`;
+  console.log(row('page cold', out.page.cold), `  = ${out.ratios.cold.toFixed(2)}x static`);
+  console.log(row('page reload', out.page.reload), `  = ${out.ratios.reload.toFixed(2)}x static`);
+  console.log(row('static cold', out.static.cold));
+  console.log(row('static reload', out.static.reload));
+  console.log(`  first view ${mb(out.bytes.firstView.median)}, cold visit total ${mb(out.bytes.coldTotal.median)}, reload ${mb(out.bytes.reload.median)}`);
+  for (const [f, s] of Object.entries(out.wasm)) console.log(`  ${f}: ${(s.bytes / 1024).toFixed(0)} KB, ${(s.gzip / 1024).toFixed(0)} KB gzip`);
+  const dir = path.join(repoRoot, 'bench-results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `page-load-${LABEL}-${out.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(out, null, 2));
+  console.log(file);
+}
+
+await main();

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Builds the web page as a deployable static folder, build/web/:
+# Builds the web page: the unbundled development tree build/web/, then the production build
+# build/site/ from it (scripts/build-web.mjs: esbuild bundles, content-hashed names, service worker).
 #   build/web/            the page (copied from web/)
 #   build/web/wasm/       the WebAssembly module (wardrobe.js, wardrobe_{simd,scalar}.{js,wasm}) and
 #                         files.json (their sizes and SHA-256, so the page can cache them by hash)
 #   build/web/data/       manifest.json, decoder.lwb, encoder.lwb, index.lwb, garments/ pixel pages,
 #                         exported and indexed from the default model
 #
-#   scripts/build-web.sh           build build/web/
-#   scripts/build-web.sh --dist    also copy it to dist/ (what `npm run build` does)
+#   build/site/           the production build (what `npm start` serves; see scripts/build-web.mjs)
+#
+#   scripts/build-web.sh           build build/web/ and build/site/
+#   scripts/build-web.sh --dev     build/web/ only (what `npm run dev` serves, with web/ over it)
+#   scripts/build-web.sh --dist    also copy build/site/ to dist/ (what `npm run build` does)
 #
 # Rebuilds only what changed: the native tool and the wasm module through their own builds; the
 # data only when the model or the tool is newer than the last export (or the model path changed);
@@ -18,10 +22,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dist=0
+site=1
 for arg in "$@"; do
   case $arg in
     --dist) dist=1 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --dev) site=0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-web: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -144,10 +150,14 @@ if compgen -G "$out/wasm/*.wasm" >/dev/null; then
   fi
 fi
 
-if ((dist)); then
-  echo "== build-web: copying $out to dist/"
-  rm -rf dist
-  cp -a "$out" dist
-  rm -f dist/data/.built-from
+if ((site)); then
+  echo "== build-web: production build (build/site)"
+  node scripts/build-web.mjs --from "$out" --out build/site
 fi
-echo "build-web: done: $out$( ((dist)) && echo ' and dist/')"
+if ((dist)); then
+  ((site)) || { echo "build-web: error: --dist needs the production build (drop --dev)" >&2; exit 2; }
+  echo "== build-web: copying build/site to dist/"
+  rm -rf dist
+  cp -a build/site dist
+fi
+echo "build-web: done: $out$( ((site)) && echo ', build/site')$( ((dist)) && echo ' and dist/')"

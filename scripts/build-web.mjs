@@ -267,13 +267,13 @@ function writeIndexHtml(stage, html, refs) {
   const first = html.search(STYLE_TAG);
   let out = html.slice(0, first) + '\u0000' + html.slice(first);
   out = out.replace(STYLE_TAG, '').replace(MODULE_TAG, '').replace(PRELOAD_TAG, '');
-  out = out.replace('data-worker="worker.js"', `data-worker="${refs.worker}" data-sw="sw.js" data-build="${refs.version}"`);
+  const preload = refs.preloads.length ? ` data-preload="${refs.preloads.join(' ')}"` : '';
+  out = out.replace('data-worker="worker.js"', `data-worker="${refs.worker}" data-sw="sw.js" data-build="${refs.version}"${preload}`);
   const head = [
     `<link rel="stylesheet" href="${refs.css}">`,
     `<script type="module" src="${refs.page}"></script>`,
     `<link rel="manifest" href="${refs.manifest}">`,
     `<link rel="apple-touch-icon" href="${refs.touchIcon}">`,
-    ...refs.preloads.map((p) => `<link rel="preload" href="${p}" as="fetch" crossorigin fetchpriority="high">`),
   ].map((t) => `  ${t}\n`).join('');
   out = out.replace('\u0000', head);
   stage.write('index.html', out);
@@ -386,7 +386,7 @@ async function main() {
   const decoder = `${ASSETS}/${manifest.blobs.decoder.file}`;
   writeIndexHtml(stage, html, {
     worker: worker.js, page: page.js, css: page.css, manifest: app.manifest, touchIcon: app.touchIcon,
-    version: sha256(worker.js + page.js + page.css).slice(0, 12), preloads: [],
+    version: sha256(worker.js + page.js + page.css).slice(0, 12), preloads: [wasm.simd.file, decoder],
   });
   writeHeaders(stage);
   // Precached: what the page needs to open and draw; cached on first use: the rest of assets/.

@@ -150,6 +150,7 @@ const ops = {
     const { state } = parseHash(hash, { latentSize: model.latentSize, itemCount: manifest.garments.count });
     const z = state.z || samplePrior(model.latentSize, START_TEMPERATURE);
     const first = { z, pixels: model.decode(z) };
+    mark('decoded');
     return {
       first,
       simd: wardrobe.simd,

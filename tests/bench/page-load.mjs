@@ -131,6 +131,20 @@ async function settle(page) {
   }
 }
 
+// Where the first garment's time went (the page's own marks, window.__lwPerf), in ms since
+// navigation start; worker phases converted from the worker's clock.
+function breakdown(page) {
+  return page.evaluate(() => {
+    const p = window.__lwPerf;
+    if (!p || !p.boot.worker) return null;
+    const w = p.boot.worker;
+    const worker = { created: Math.round(w.origin - performance.timeOrigin) };
+    for (const [k, v] of Object.entries(w)) if (k !== 'origin') worker[k] = Math.round(v + w.origin - performance.timeOrigin);
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { firstGarment: Math.round(p.firstGarment), htmlEnd: nav && Math.round(nav.responseEnd), appStart: Math.round(p.boot.appStart), initDone: Math.round(p.boot.initDone), worker };
+  });
+}
+
 async function measure(url, { app }) {
   const b = await launch();
   try {
@@ -143,7 +157,7 @@ async function measure(url, { app }) {
     let perf = null;
     if (app) {
       await settle(page);
-      perf = await page.evaluate(() => window.__lwPerf && { boot: window.__lwPerf.boot, first: window.__lwPerf.firstGarment });
+      perf = await breakdown(page);
     }
     const coldRequests = requests.slice(from);
     const bytes = {
@@ -154,9 +168,13 @@ async function measure(url, { app }) {
     const fromReload = requests.length;
     await page.reload();
     const reload = await firstPixels(page);
-    if (app) await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 }).catch(() => {});
+    let reloadPerf = null;
+    if (app) {
+      await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 }).catch(() => {});
+      reloadPerf = await breakdown(page);
+    }
     const reloadBytes = requests.slice(fromReload).reduce((s, r) => s + r.bytes, 0);
-    return { cold: cold.t, reload: reload.t, bytes, reloadBytes, perf };
+    return { cold: cold.t, reload: reload.t, bytes, reloadBytes, perf: { cold: perf, reload: reloadPerf } };
   } finally {
     await b.close();
   }
@@ -233,6 +251,11 @@ async function main() {
   console.log(row('page reload', out.page.reload), `  = ${out.ratios.reload.toFixed(2)}x static`);
   console.log(row('static cold', out.static.cold));
   console.log(row('static reload', out.static.reload));
+  for (const kind of ['cold', 'reload']) {
+    for (const b of out.breakdown.map((x) => x && x[kind])) {
+      if (b) console.log(`  ${kind}: html ${b.htmlEnd}, page module ${b.appStart}, worker ${JSON.stringify(b.worker)}, init answered ${b.initDone}, on screen ${b.firstGarment} (ms)`);
+    }
+  }
   console.log(`  first view ${mb(out.bytes.firstView.median)}, cold visit total ${mb(out.bytes.coldTotal.median)}, reload ${mb(out.bytes.reload.median)}`);
   for (const [f, s] of Object.entries(out.wasm)) console.log(`  ${f}: ${(s.bytes / 1024).toFixed(0)} KB, ${(s.gzip / 1024).toFixed(0)} KB gzip`);
   const dir = path.join(repoRoot, 'bench-results');

@@ -3,6 +3,9 @@
 # flavours, the native `wardrobe` tool and lw_runtime_bench), then runs
 # tests/bench/bench.mjs (arguments are passed on, e.g. --quick, --iters 500,
 # --only wasm,native). Prints a table; the JSON path is the last line.
+# Then the page-load benchmark (tests/bench/page-load.mjs: the production build on npm start's
+# server, first garment cold and reload against a static page, in Chromium); skipped when --only
+# is given without 'page'. `npm run bench:page` runs it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${LW_JOBS:-2}
@@ -17,4 +20,12 @@ if [[ -z "${FASHION_MNIST_DIR:-}" ]]; then
 fi
 # One thread everywhere (the native build links OpenMP).
 export OMP_NUM_THREADS=1
-node tests/bench/bench.mjs "$@"
+only=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == --only ]] && only=${args[i + 1]:-}; done
+[[ $only == page ]] || node tests/bench/bench.mjs "$@"
+if [[ -z $only || ,$only, == *,page,* ]]; then
+  echo "== bench: page load (building the site)" >&2
+  bash scripts/build-web.sh >/dev/null
+  node tests/bench/page-load.mjs
+fi

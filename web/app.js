@@ -182,7 +182,7 @@ function pump() {
     .wait(app.client.call('frame', { z, search: searchArgs }))
     .then((res) => {
       const t1 = performance.now();
-      drawFrame(z, res, searchTicket.live);
+      drawFrame(z, res, searchTicket.current());
       const t2 = performance.now();
       if (perf.frames.length < 5000) {
         perf.frames.push(t2 - t0);

@@ -56,12 +56,16 @@ class Ticket {
     return this.seq === this.lane.seq;
   }
 
+  /** Whether an answer for this request may be applied now; counts a dropped answer if not. */
+  current() {
+    if (this.live) return true;
+    this.lane.stats.dropped++;
+    return false;
+  }
+
   /** Throws Stale (and counts a dropped answer) unless this is still the latest request. */
   check() {
-    if (!this.live) {
-      this.lane.stats.dropped++;
-      throw new Stale(this.lane.name);
-    }
+    if (!this.current()) throw new Stale(this.lane.name);
   }
 
   /** Awaits a promise; its value or error only if this is still the latest request, else Stale. */

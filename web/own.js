@@ -17,7 +17,8 @@ const IWAE_K = 100;
 const HITS = 12;
 
 // Measurements and last results, read by tests/browser/own.test.mjs.
-const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], preprocess: [], last: null, lastScore: null, anomalies: null, shown: null });
+// busy: pictures still being decoded or run (tests wait for 0 before they look).
+const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], preprocess: [], last: null, lastScore: null, anomalies: null, shown: null, busy: 0 });
 
 // One picture at a time: choosing, dropping or drawing a picture (or scoring a dataset garment)
 // begins a request; the answers of an earlier one (its decoding, encoding, search and score) are
@@ -144,15 +145,20 @@ function loadImageElement(file) {
 
 async function fromFile(file, ticket = ownLane.begin(), zTicket = app.zLane.begin()) {
   if (!file) return;
-  let imageData;
+  own.busy++;
   try {
-    imageData = await ticket.wait(decodePicture(file));
-  } catch (e) {
-    if (isStale(e)) return;
-    if (!(e instanceof PictureError)) throw e;
-    return refuse(escapeHtml(e.message));
+    let imageData;
+    try {
+      imageData = await ticket.wait(decodePicture(file));
+    } catch (e) {
+      if (isStale(e)) return;
+      if (!(e instanceof PictureError)) throw e;
+      return refuse(escapeHtml(e.message));
+    }
+    await runPicture(imageData, file.name, { ticket, zTicket });
+  } finally {
+    own.busy--;
   }
-  await runPicture(imageData, file.name, { ticket, zTicket });
 }
 
 // A picture that gives no model input: say why, and keep what the panel shows (it says which).
@@ -178,10 +184,13 @@ async function runPicture(imageData, name, { ticket = ownLane.begin(), zTicket =
  * sliders unless z moved meanwhile. A newer request (ticket) makes every later step a no-op.
  */
 async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSliders = true, ticket = ownLane.begin(), zTicket = app.zLane.begin() } = {}) {
+  own.busy++;
   try {
     await runSteps(pixels, { name, preprocessMs, inverted, loadSliders, ticket, zTicket });
   } catch (e) {
     if (!isStale(e)) throw e;
+  } finally {
+    own.busy--;
   }
 }
 
@@ -205,7 +214,7 @@ async function runSteps(pixels, { name, preprocessMs, inverted, loadSliders, tic
   own.roundTrips.push(roundTrip);
   own.last = { name, mu: res.mu, sigma: res.sigma, hits: res.hits, quick: res.quick, workerMs: res.ms, roundTripMs: roundTrip, preprocessMs };
   drawGarment($('own-recon'), res.recon, app.lut);
-  if (loadSliders && zTicket.live) app.setZ(res.mu);
+  if (loadSliders && zTicket.current()) app.setZ(res.mu); // unless z moved since the picture was chosen
   showHits(res.hits);
   setStatus(`${escapeHtml(name)}${inverted ? ' (inverted: light background)' : ''}: −ELBO ≈ <b>${nats(res.quick.negElbo)}</b> nats
     (one sample); computing the importance-weighted score (k = ${IWAE_K})…

@@ -64,14 +64,20 @@ const PNG_CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }; // colour type -> samples
  * that many samples (a palette index for type 3). palette: [[r, g, b], ...]; trns: alpha per
  * palette entry (type 3).
  */
-export function png(width, height, colorType, pixel, { palette = null, trns = null } = {}) {
+export function png(width, height, colorType, pixel, options = {}) {
   const channels = PNG_CHANNELS[colorType];
-  const stride = channels * width + 1;
+  const row = Buffer.alloc(channels * width);
+  return pngRows(width, height, colorType, (y) => {
+    for (let x = 0; x < width; x++) row.set(pixel(x, y), channels * x);
+    return row;
+  }, options);
+}
+
+/** A PNG from whole rows: rowAt(y) -> the row's samples (channels * width bytes). */
+export function pngRows(width, height, colorType, rowAt, { palette = null, trns = null } = {}) {
+  const stride = PNG_CHANNELS[colorType] * width + 1;
   const raw = Buffer.alloc(stride * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * stride] = 0; // filter: none
-    for (let x = 0; x < width; x++) raw.set(pixel(x, y), y * stride + 1 + channels * x);
-  }
+  for (let y = 0; y < height; y++) raw.set(rowAt(y), y * stride + 1); // filter byte 0: none
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);

@@ -7,7 +7,7 @@
 // encodes, decodes, searches and scores it (own-worker.js).
 
 import { app, escapeHtml } from './app.js';
-import { preprocess, bytesToPixels, pixelsToBytes, SIDE } from './preprocess.js';
+import { preprocess, truncation, bytesToPixels, pixelsToBytes, SIDE } from './preprocess.js';
 import { drawGarment } from './render.js';
 import { Lane, isStale } from './latest.js';
 
@@ -111,6 +111,9 @@ class PictureError extends Error {}
 async function decodePicture(file) {
   const name = file.name || 'The file';
   if (file.size === 0) throw new PictureError(`${name} is empty (0 bytes), not a picture.`);
+  const ends = await Promise.all([file.slice(0, 16), file.slice(-64)].map(async (b) => new Uint8Array(await b.arrayBuffer())));
+  const cut = truncation(ends[0], ends[1], file.size);
+  if (cut) throw new PictureError(`${name} is cut short (${cut}): it may be damaged or not fully downloaded.`);
   let source;
   try {
     source = await createImageBitmap(file);

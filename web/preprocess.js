@@ -177,3 +177,26 @@ export function bytesToPixels(bytes) {
   for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
   return out;
 }
+
+/**
+ * Whether a picture file is cut short, from its first 16 and last 64 bytes and its size: PNG ends
+ * with an IEND chunk, JPEG with an EOI marker (FF D9; padding may follow), GIF with its trailer
+ * (3B); WebP and BMP declare their size in the header. Returns a sentence saying what is missing,
+ * or '' when the file looks whole or is of another format (browsers draw a cut-off file as far as
+ * it goes, which would pass a partly blank picture to the model).
+ */
+export function truncation(head, tail, size) {
+  const starts = (...sig) => sig.every((b, i) => head[i] === b);
+  const text = (bytes, at, n) => String.fromCharCode(...bytes.subarray(at, at + n));
+  const has = (...seq) => {
+    for (let i = tail.length - seq.length; i >= 0; i--) if (seq.every((b, j) => tail[i + j] === b)) return true;
+    return false;
+  };
+  const le32 = (at) => (head[at] | (head[at + 1] << 8) | (head[at + 2] << 16) | (head[at + 3] << 24)) >>> 0;
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return tail.length >= 12 && text(tail, tail.length - 8, 4) === 'IEND' ? '' : 'a PNG ends with an IEND chunk, and this one does not';
+  if (starts(0xff, 0xd8, 0xff)) return has(0xff, 0xd9) ? '' : 'a JPEG ends with an end-of-image marker, and this one does not';
+  if (starts(0x47, 0x49, 0x46, 0x38)) return tail.subarray(-8).includes(0x3b) ? '' : 'a GIF ends with a trailer byte, and this one does not';
+  if (text(head, 0, 4) === 'RIFF' && text(head, 8, 4) === 'WEBP') return size >= le32(4) + 8 ? '' : `its header says ${le32(4) + 8} bytes, the file has ${size}`;
+  if (text(head, 0, 2) === 'BM' && head.length >= 6) return le32(2) <= size ? '' : `its header says ${le32(2)} bytes, the file has ${size}`;
+  return '';
+}

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SIDE, boundingBox, preprocess, resampleArea, transparentMatte } from '../../web/preprocess.js';
-import { blockPicture, blockInput, rgbaPicture } from './pictures.mjs';
+import { SIDE, boundingBox, preprocess, resampleArea, transparentMatte, truncation } from '../../web/preprocess.js';
+import { blockPicture, blockInput, rgbaPicture, rgbaPng, gif, bmp } from './pictures.mjs';
 
 /**
  * A photo-like RGBA picture: a light, slightly noisy gradient background and a dark T-shirt
@@ -177,4 +177,21 @@ test('area resampling keeps the mean and matches a brute-force average', () => {
       assert.ok(Math.abs(out[ty * 5 + tx] - s / c) < 0.02, `cell ${tx},${ty}: ${out[ty * 5 + tx]} vs ${s / c}`);
     }
   }
+});
+
+test('truncation: whole PNG, GIF, BMP, JPEG and WebP files pass; cut ones are named', () => {
+  const ends = (bytes) => [Uint8Array.from(bytes.subarray(0, 16)), Uint8Array.from(bytes.subarray(-64)), bytes.length];
+  const pngFile = rgbaPng(40, 40, blockPicture([255, 255, 255, 255], [0, 0, 0, 0]));
+  const gifFile = gif(8, 8, [new Array(64).fill(1)], [[0, 0, 0], [255, 255, 255]]);
+  const bmpFile = bmp(9, 7, () => [1, 2, 3]);
+  const jpegFile = Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...new Array(100).fill(7), 0xff, 0xd9, 0, 0]); // padding after EOI
+  const webpFile = Buffer.concat([Buffer.from('RIFF'), Buffer.from([92, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(88)]);
+  for (const whole of [pngFile, gifFile, bmpFile, jpegFile, webpFile, Buffer.from('plain text is not judged here')]) {
+    assert.equal(truncation(...ends(whole)), '');
+  }
+  assert.match(truncation(...ends(pngFile.subarray(0, pngFile.length - 5))), /IEND/);
+  assert.match(truncation(...ends(gifFile.subarray(0, gifFile.length - 1))), /trailer/);
+  assert.match(truncation(...ends(bmpFile.subarray(0, 100))), /header says 250 bytes, the file has 100/);
+  assert.match(truncation(...ends(jpegFile.subarray(0, 60))), /end-of-image/);
+  assert.match(truncation(...ends(webpFile.subarray(0, 50))), /header says 100 bytes, the file has 50/);
 });

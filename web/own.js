@@ -12,7 +12,12 @@ import { drawGarment } from './render.js';
 import { Lane, isStale } from './latest.js';
 
 const $ = (id) => document.getElementById(id);
-const MAX_SIDE = 512; // pictures are scaled down to this before preprocessing (the result is 28 px anyway)
+// Pictures are scaled down to at most MAX_PIXELS (the result is 28 x 28 anyway), and to MAX_SIDE on
+// the longer side (a canvas limit); the shorter side must keep MIN_SIDE pixels, so a background
+// ring is left around a garment.
+const MAX_PIXELS = 512 * 512;
+const MAX_SIDE = 8192;
+const MIN_SIDE = 3;
 const IWAE_K = 100;
 const HITS = 12;
 
@@ -105,7 +110,7 @@ class PictureError extends Error {}
 
 /**
  * Decodes a picture file (any format the browser reads: PNG, JPEG, WebP, GIF's first frame, BMP,
- * SVG, ...) into RGBA ImageData, scaled down to MAX_SIDE on its longer side. Throws PictureError
+ * SVG, ...) into RGBA ImageData, scaled down to MAX_PIXELS and MAX_SIDE. Throws PictureError
  * naming the file when it is empty or not a picture.
  */
 async function decodePicture(file) {
@@ -122,8 +127,12 @@ async function decodePicture(file) {
   }
   const width = source.naturalWidth || source.width, height = source.naturalHeight || source.height;
   if (!(width >= 1 && height >= 1)) throw new PictureError(`${name} has no size (${width} x ${height} pixels); give the SVG a width and height.`);
-  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
-  const w = Math.max(1, Math.round(width * scale)), h = Math.max(1, Math.round(height * scale));
+  const scale = Math.min(1, Math.sqrt(MAX_PIXELS / (width * height)), MAX_SIDE / Math.max(width, height));
+  const w = Math.round(width * scale), h = Math.round(height * scale);
+  if (Math.min(w, h) < MIN_SIDE) {
+    const scaled = scale < 1 ? ` (${w} x ${h} once fitted into ${MAX_SIDE} pixels)` : '';
+    throw new PictureError(`${name} is ${width} x ${height} pixels${scaled}: too small or too thin to find a garment on a background; a picture needs at least ${MIN_SIDE} pixels each way.`);
+  }
   const c = document.createElement('canvas');
   c.width = w;
   c.height = h;
@@ -310,7 +319,9 @@ $('own-show-anomalies').addEventListener('click', async () => {
   const { ids, nll } = info.anomalies;
   const ol = $('own-anomalies');
   ol.replaceChildren();
-  $('own-anom-info').textContent = `(IWAE −log p(x), of ${ids.length} shipped; click one to load and score it)`;
+  $('own-anom-info').textContent = ids.length
+    ? `(IWAE −log p(x), of ${ids.length} shipped; click one to load and score it)`
+    : '(this encoder ships no list of anomalous garments)';
   for (let i = 0; i < Math.min(24, ids.length); i++) {
     const id = ids[i];
     ol.append(thumb(id, `${nll[i].toFixed(0)} nats`, async () => {

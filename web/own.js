@@ -282,7 +282,7 @@ function thumb(id, caption, onClick) {
   b.append(c, cap);
   b.onclick = onClick;
   li.append(b);
-  app.store.get(id).then((px) => drawGarment(c, px, app.lut)).catch(() => {});
+  app.store.get(id).then((px) => drawGarment(c, px, app.lut)).catch(() => {}); // a new canvas per garment: never stale
   return li;
 }
 

@@ -324,7 +324,7 @@ export class Timeline {
       if (px) drawGarment(canvas, px, app.lut);
       else {
         clearGarment(canvas, app.lut);
-        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {});
+        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {}); // a new canvas per render: never stale
       }
     } else if (this.frames && this.frames.keyFrames[i] !== undefined) {
       drawGarment(canvas, this.frames.pixels, app.lut, this.frames.keyFrames[i] * PIXELS);
@@ -347,7 +347,7 @@ export class Timeline {
       el.append(canvas);
       el.addEventListener('click', () => this.show(j));
       strip.append(el);
-      this.frameEls.push({ el, canvas, nn: null, nnLabel: null });
+      this.frameEls.push({ el, canvas, nn: null, nnLabel: null, nnImage: new Lane('timeline-nearest') });
     }
     const scrub = $('scrubber');
     scrub.max = String(Math.max(0, n - 1));
@@ -380,6 +380,7 @@ export class Timeline {
   }
 
   drawNearest(fe, id) {
+    const ticket = fe.nnImage.begin(); // the frame's garment picture: only the latest id's is drawn
     if (id === null || id === undefined) {
       if (fe.nn) {
         fe.nn.remove();
@@ -404,7 +405,7 @@ export class Timeline {
     if (px) drawGarment(fe.nn, px, app.lut);
     else {
       clearGarment(fe.nn, app.lut);
-      app.store.get(id).then((p) => fe.nn && fe.nn.dataset.id === String(id) && drawGarment(fe.nn, p, app.lut)).catch(() => {});
+      ticket.wait(app.store.get(id)).then((p) => fe.nn && drawGarment(fe.nn, p, app.lut)).catch(() => {});
     }
   }
 

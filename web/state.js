@@ -18,8 +18,9 @@
 //   &nn=1                 the most likely dataset garment under each timeline frame: 0 | 1
 //   &r=8                  slider range ±: 3 | 5 | 8
 //   &cm=tide              colour map: ember | grey | paper | tide
-// Not in the link (they change nothing the views draw): playback, the temperature of the next
-// Randomise, the garment-id box, and your own pictures (they never leave the browser).
+// Not in the link: playback, the temperature of the next Randomise, the garment-id box, the
+// attribute-direction sliders (relative moves of z: the link has the z they made), and your own
+// pictures (they never leave the browser).
 
 export const PANELS = Object.freeze(['explore', 'search', 'timeline', 'map', 'own']);
 export const METRICS = Object.freeze(['likelihood', 'euclidean']);

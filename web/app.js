@@ -6,10 +6,11 @@
 // arrives it is drawn, and if z changed meanwhile the next request goes out on the next animation
 // frame. So the worker never holds a queue of stale frames.
 
-import { parseHash, formatHash, defaultState } from './state.js';
+import { parseHash, formatHash, defaultState, clampLatent, COLORMAPS, RANGES, LIMITS } from './state.js';
+import { Lane, isStale } from './latest.js';
 import { WardrobeClient } from './client.js';
 import { GarmentStore } from './garments.js';
-import { colormapPacked, colormapBackground, COLORMAP_NAMES, drawGarment, CLASS_COLORS } from './render.js';
+import { colormapPacked, colormapBackground, drawGarment, fillSelect, CLASS_COLORS } from './render.js';
 import { Sliders } from './sliders.js';
 import { SearchPanel } from './search.js';
 import { Timeline } from './timeline.js';
@@ -32,12 +33,15 @@ export const app = {
   latentSize: 0,
   kl: null,
   z: null, // Float32Array(d), the current latent vector
-  zSource: null, // {id} when z was loaded from a garment and not moved since
-  state: defaultState(), // the URL-shared settings (see state.js); z and keyframes live elsewhere
+  zSource: null, // {id} when z is a dataset garment's μ (loaded from it and not moved since)
+  state: defaultState(), // the URL-shared settings (see state.js); z, its source and keyframes live elsewhere
+  zLane: new Lane('z'), // requests whose answer sets z (a garment's μ, an encoded picture)
   index: null, // {size, xy, labels, pca, classMeans} once the index is loaded
   indexError: null,
   store: null,
-  colormap: 'ember',
+  get colormap() {
+    return this.state.colormap;
+  },
   lut: colormapPacked('ember'),
   listeners: { z: [], index: [], colormap: [], frame: [], path: [] },
   on(event, f) {
@@ -47,9 +51,24 @@ export const app = {
     for (const f of this.listeners[event]) f(...args);
   },
 
-  /** Sets z (copied), updates the sliders unless they caused it, and schedules a frame. */
+  /**
+   * Sets z (copied into the shared domain, state.js: finite, within ±LIMITS.zAbs, with a note
+   * naming any value it changed), updates the sliders unless they caused it, and schedules a frame.
+   * Any answer still pending for an earlier z request is dropped (zLane).
+   */
   setZ(z, { from = null, fromSliders = false } = {}) {
-    this.z.set(z);
+    const c = clampLatent(z);
+    if (c.invalid.length) {
+      this.note(`z${c.invalid[0]} = ${z[c.invalid[0]]} is not a number; z was left as it was.`);
+      return;
+    }
+    if (c.clamped.length) {
+      const k = c.clamped[0];
+      this.note(`z${k} = ${Number(z[k]).toPrecision(6)} is outside ±${LIMITS.zAbs}, the range the decoder and links accept; ` +
+        `it${c.clamped.length > 1 ? ` and ${c.clamped.length - 1} more were` : ' was'} set to the nearest end.`);
+    }
+    this.zLane.invalidate();
+    this.z.set(c.z);
     this.zSource = from;
     if (!fromSliders) sliders.setValues(this.z);
     this.emit('z', this.z);
@@ -57,10 +76,25 @@ export const app = {
     saveUrlSoon();
   },
 
+  /** Loads garment id's μ into z; resolves to the garment, or null if a newer z request won. */
   async loadGarmentIntoSliders(id) {
-    const g = await this.client.call('garment', { id });
-    this.setZ(g.mu, { from: { id, label: g.label, split: g.split } });
-    return g;
+    const ticket = this.zLane.begin();
+    try {
+      const g = await ticket.wait(this.client.call('garment', { id }));
+      this.setZ(g.mu, { from: { id } });
+      return g;
+    } catch (e) {
+      if (isStale(e)) return null;
+      throw e;
+    }
+  },
+
+  /** What the page knows about dataset garment id: {label (null before the index), split}. */
+  garmentInfo(id) {
+    return {
+      label: this.index ? this.index.labels[id] : null,
+      split: id < this.manifest.garments.train_count ? 'train' : 'test',
+    };
   },
 
   className(label) {
@@ -127,6 +161,7 @@ const latentMap = new LatentMap(app);
 let dirty = false;
 let inFlight = false;
 let rafPending = false;
+const frameLane = new Lane('frame'); // the preview: one request in flight, the newest z next
 
 function requestFrame() {
   dirty = true;
@@ -144,11 +179,15 @@ function pump() {
   const t0 = performance.now();
   const z = Float32Array.from(app.z);
   const searchArgs = search.request();
-  app.client
-    .call('frame', { z, search: searchArgs })
+  // The rankings answer this request's settings: if they change before it returns, its rankings
+  // are dropped (the next frame brings the new ones); its garment is still the newest z's.
+  const searchTicket = search.lane.begin();
+  frameLane
+    .begin()
+    .wait(app.client.call('frame', { z, search: searchArgs }))
     .then((res) => {
       const t1 = performance.now();
-      drawFrame(z, res);
+      drawFrame(z, res, searchTicket.current());
       const t2 = performance.now();
       if (perf.frames.length < 5000) {
         perf.frames.push(t2 - t0);
@@ -162,7 +201,7 @@ function pump() {
       }
       if (perf.boot.firstFrame === undefined) perf.boot.firstFrame = { sent: t0, answered: t1, drawn: t2 };
     })
-    .catch((e) => showDecoderError(e.message))
+    .catch((e) => isStale(e) || showDecoderError(e.message))
     .finally(() => {
       inFlight = false;
       if (dirty) {
@@ -175,25 +214,30 @@ function pump() {
 const preview = $('preview');
 const logo = $('logo');
 
-function drawFrame(z, res) {
+function drawFrame(z, res, searchLive) {
   drawGarment(preview, res.pixels, app.lut);
   drawGarment(logo, res.pixels, app.lut);
-  search.show(res.results, z);
+  if (searchLive) search.show(res.results, z);
   app.emit('frame', z, res);
-  updateCaption(res.results);
+  updateCaption(searchLive ? res.results : search.lastResults);
 }
+
+const sourceLane = new Lane('source'); // the thumbnail of the garment z came from
 
 function updateCaption(results) {
   const src = $('source');
   if (app.zSource && app.index) {
     if (src._id === app.zSource.id && !src.hidden) return updateCaptionText(results);
-    src._id = app.zSource.id;
+    const id = (src._id = app.zSource.id);
     src.hidden = false;
-    const px = app.store.peek(app.zSource.id);
+    const ticket = sourceLane.begin();
+    const px = app.store.peek(id);
     if (px) drawGarment($('source-canvas'), px, app.lut);
-    else app.store.get(app.zSource.id).then((p) => drawGarment($('source-canvas'), p, app.lut)).catch(() => {});
-    $('source-label').textContent = `#${app.zSource.id}`;
+    else ticket.wait(app.store.get(id)).then((p) => drawGarment($('source-canvas'), p, app.lut)).catch(() => {});
+    $('source-label').textContent = `#${id}`;
   } else {
+    sourceLane.invalidate();
+    src._id = null;
     src.hidden = true;
   }
   updateCaptionText(results);
@@ -203,8 +247,10 @@ function updateCaptionText(results) {
   const cap = $('preview-caption');
   const top = results && results.likelihood;
   const parts = [];
-  if (app.zSource) parts.push(`μ of garment <b>#${app.zSource.id}</b>, a ${escapeHtml(app.className(app.zSource.label))} (${app.zSource.split})`);
-  else if (top && top.ids.length) parts.push(`Most likely garment: <b>${escapeHtml(app.className(app.index.labels[top.ids[0]]))}</b> #${top.ids[0]}`);
+  if (app.zSource) {
+    const { label, split } = app.garmentInfo(app.zSource.id);
+    parts.push(`μ of garment <b>#${app.zSource.id}</b>${label === null ? '' : `, a ${escapeHtml(app.className(label))}`} (${split})`);
+  } else if (top && top.ids.length) parts.push(`Most likely garment: <b>${escapeHtml(app.className(app.index.labels[top.ids[0]]))}</b> #${top.ids[0]}`);
   else parts.push('Decoded from the current z');
   const html = parts.join('');
   if (cap._html !== html) cap.innerHTML = cap._html = html;
@@ -259,12 +305,15 @@ function saveUrlSoon() {
   saveTimer = setTimeout(saveUrl, 150);
 }
 
+// z is always written (zero too): a link without z opens on a garment sampled from the prior.
 function currentHash() {
   const s = { ...app.state };
-  s.z = app.z && app.z.some((v) => v !== 0) ? app.z : null;
+  s.z = app.z;
+  s.source = app.zSource ? app.zSource.id : null;
   s.keyframes = timeline.keyframesForUrl();
   return formatHash(s);
 }
+app.currentHash = currentHash;
 
 function saveUrl() {
   if (!app.z) return;
@@ -278,18 +327,19 @@ function saveUrl() {
 // no z (at boot, the worker's first garment).
 function applyState(parsed, startZ = null) {
   for (const n of parsed.notes) app.note(`The link was partly not understood: ${n}`);
-  const s = parsed.state;
-  app.state = { ...app.state, metric: s.metric, compare: s.compare, panel: s.panel, interp: s.interp, split: s.split, label: s.label };
+  const { z, source, keyframes, ...settings } = parsed.state;
+  app.state = settings;
   search.syncControls();
   timeline.syncControls();
-  focusPanel(app.state.panel, { scroll: s.panel !== 'explore' });
-  if (s.z) app.setZ(s.z);
+  syncExploreControls();
+  focusPanel(app.state.panel, { scroll: settings.panel !== 'explore' });
+  if (z) app.setZ(z, { from: source === null ? null : { id: source } });
   else app.setZ(startZ || new Float32Array(app.latentSize));
-  timeline.setKeyframes(s.keyframes, { fromUrl: true });
+  timeline.setKeyframes(keyframes, { fromUrl: true });
 }
 
 function parseLocation() {
-  return parseHash(location.hash, { latentSize: app.latentSize, itemCount: app.manifest.garments.count });
+  return parseHash(location.hash, { latentSize: app.latentSize, itemCount: app.manifest.garments.count, classCount: app.classes.length });
 }
 
 window.addEventListener('hashchange', () => {
@@ -356,12 +406,15 @@ function gaussian() {
   return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
 }
 
+// The form has novalidate: the page says what is wrong with the id (the browser's bubble would
+// not name the range, and an empty box would read as 0).
 $('from-garment').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const input = $('garment-id');
-  const id = Number(input.value);
-  if (!Number.isInteger(id) || id < 0 || id >= app.manifest.garments.count) {
-    app.note(`There is no garment ${input.value}: ids run from 0 to ${app.manifest.garments.count - 1}.`);
+  const text = $('garment-id').value.trim();
+  const count = app.manifest.garments.count;
+  const id = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(id < count)) {
+    app.note(`${text === '' ? 'No garment id was given' : `There is no garment "${text.slice(0, 24)}"`}: ids are whole numbers from 0 to ${count - 1}.`);
     return;
   }
   try {
@@ -371,18 +424,34 @@ $('from-garment').addEventListener('submit', async (e) => {
   }
 });
 
-const colormapSelect = $('colormap');
-for (const name of COLORMAP_NAMES) colormapSelect.append(new Option(name, name));
-colormapSelect.value = app.colormap;
-colormapSelect.addEventListener('change', () => {
-  app.colormap = colormapSelect.value;
+fillSelect($('colormap'), COLORMAPS);
+$('colormap').addEventListener('change', (e) => {
+  app.state.colormap = e.target.value;
+  applyColormap();
+  saveUrlSoon();
+});
+fillSelect($('range'), RANGES);
+$('range').addEventListener('change', (e) => {
+  app.state.range = Number(e.target.value);
+  sliders.setRange(app.state.range);
+  saveUrlSoon();
+});
+
+function applyColormap() {
   app.lut = colormapPacked(app.colormap);
   document.documentElement.style.setProperty('--garment-bg', colormapBackground(app.colormap));
   $('source')._id = null;
   app.emit('colormap');
   requestFrame();
-});
-$('range').addEventListener('change', (e) => sliders.setRange(Number(e.target.value)));
+}
+
+/** Puts the shared state's colour map and slider range into their controls (a link was applied). */
+function syncExploreControls() {
+  $('colormap').value = app.state.colormap;
+  $('range').value = String(app.state.range);
+  if (app.lut !== colormapPacked(app.colormap)) applyColormap();
+  sliders.setRange(app.state.range);
+}
 
 // ---------------------------------------------------------------- loading
 
@@ -494,14 +563,18 @@ async function startDecoder() {
   registerServiceWorker(app);
 }
 
+const indexLane = new Lane('index'); // a second load (Retry) supersedes the first
+
 async function loadIndex() {
+  const ticket = indexLane.begin();
   document.body.dataset.index = 'loading';
   app.indexError = null;
   setLoad('index', { reset: true });
   search.showProgress({ loaded: 0, total: app.manifest.blobs.index ? app.manifest.blobs.index.bytes : 0 });
   try {
-    app.index = await app.client.call('loadIndex');
+    app.index = await ticket.wait(app.client.call('loadIndex'));
   } catch (e) {
+    if (isStale(e)) return;
     app.indexError = e.message;
     document.body.dataset.index = 'error';
     setLoad('index', { failed: true });

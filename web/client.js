@@ -17,6 +17,9 @@ export class WardrobeClient {
     this.nextId = 1;
     this.onEvent = onEvent;
     this.dead = null;
+    // Test hook: delayReplies(op, args) -> ms holds that request's answer for ms on this thread
+    // before delivering it, so browser tests can reorder the worker's answers on purpose.
+    this.delayReplies = null;
     this.early = early && early.worker ? early : null;
     this.worker = this.early ? this.early.worker : new Worker(url, { type: 'module' });
     this.worker.onmessage = (e) => this.receive(e.data);
@@ -53,15 +56,17 @@ export class WardrobeClient {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new WorkerError(msg.error, msg.kind));
+    const settle = () => (msg.ok ? p.resolve(msg.result) : p.reject(new WorkerError(msg.error, msg.kind)));
+    if (p.delay > 0) setTimeout(settle, p.delay);
+    else settle();
   }
 
   call(op, args = {}, transfer = []) {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
+    const delay = this.delayReplies ? this.delayReplies(op, args) : 0;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, delay });
       this.worker.postMessage({ id, op, args }, transfer);
     });
   }

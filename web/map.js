@@ -94,12 +94,40 @@ export class LatentMap {
     as.sort();
     bs.sort();
     const q = (arr, p) => arr[Math.min(n - 1, Math.max(0, Math.round(p * (n - 1))))];
-    const a0 = q(as, 0.005), a1 = q(as, 0.995), b0 = q(bs, 0.005), b1 = q(bs, 0.995);
-    this.bounds = { cx: (a0 + a1) / 2, cy: (b0 + b1) / 2, ra: (a1 - a0) * 1.1, rb: (b1 - b0) * 1.1 };
+    const [a0, a1] = extent(as, q), [b0, b1] = extent(bs, q);
+    // An axis without spread gets the other's extent; no spread at all a unit square: the scale
+    // stays finite, and the garments show as the point or line they are.
+    const ra = (a1 - a0 || b1 - b0 || 1) * 1.1, rb = (b1 - b0 || a1 - a0 || 1) * 1.1;
+    this.bounds = { cx: (a0 + a1) / 2, cy: (b0 + b1) / 2, ra, rb };
     this.status.hidden = true;
+    this.explain(n, as[n - 1] - as[0], bs[n - 1] - bs[0], index.labels);
     this.canvas.setAttribute('aria-label', `Latent map of ${n.toLocaleString('en')} garments. Arrow keys move z in the plane of the two principal axes; Shift moves further.`);
     this.renderBase();
     this.scheduleDraw();
+  }
+
+  // A line under the map when its picture needs words: no spread, or classes the index lacks.
+  explain(n, spreadA, spreadB, labels) {
+    let note = this.note;
+    if (!note) {
+      note = this.note = document.createElement('p');
+      note.id = 'map-note';
+      note.className = 'panel-status';
+      note.setAttribute('role', 'status');
+      this.legend.before(note);
+    }
+    const counts = new Array(this.app.classes.length).fill(0);
+    for (const c of labels) counts[c]++;
+    const missing = this.app.classes.filter((_, c) => !counts[c]);
+    const parts = [];
+    if (spreadA === 0 && spreadB === 0) parts.push(`All ${n.toLocaleString('en')} garments have the same μ on the two principal axes, so they are drawn as one point: the index's codes have no spread.`);
+    else if (spreadA === 0 || spreadB === 0) parts.push('The garments spread along one axis only, so they are drawn on a line.');
+    if (missing.length) parts.push(`The index has no ${missing.join(', ')}.`);
+    note.textContent = parts.join(' ');
+    [...this.legend.querySelectorAll('button')].forEach((b, c) => {
+      b.classList.toggle('empty', !counts[c]);
+      b.title = counts[c] ? `Highlight ${this.app.classes[c]} on the map (${counts[c].toLocaleString('en')})` : `The index has no ${this.app.classes[c]}`;
+    });
   }
 
   size() {
@@ -304,6 +332,13 @@ export class LatentMap {
       this.moveTo(a + m[0], b + m[1]);
     });
   }
+}
+
+// The central 99% of sorted values on an axis; all of them when that is a single value (most
+// garments at one place, a few apart).
+function extent(sorted, q) {
+  const lo = q(sorted, 0.005), hi = q(sorted, 0.995);
+  return hi > lo ? [lo, hi] : [sorted[0], sorted[sorted.length - 1]];
 }
 
 function hex(h) {

@@ -64,7 +64,7 @@ export function encoderOps(ctx) {
       const { mu, sigma } = ready().encode(pixels);
       const { model, index } = ctx();
       const recon = model.decode(mu);
-      const hits = index ? index.search(mu, k, 'likelihood', filter) : null;
+      const hits = index ? index.search(mu, Math.min(k, index.size), 'likelihood', filter) : null; // a small index has fewer
       const quick = scoreOf(pixels, 1, 1);
       const ms = performance.now() - t0;
       return { mu, sigma, recon, hits, quick, ms };

@@ -7,29 +7,41 @@
 // encodes, decodes, searches and scores it (own-worker.js).
 
 import { app, escapeHtml } from './app.js';
-import { preprocess, bytesToPixels, pixelsToBytes, SIDE } from './preprocess.js';
+import { preprocess, truncation, bytesToPixels, pixelsToBytes, SIDE } from './preprocess.js';
 import { drawGarment } from './render.js';
+import { Lane, isStale } from './latest.js';
 
 const $ = (id) => document.getElementById(id);
-const MAX_SIDE = 512; // pictures are scaled down to this before preprocessing (the result is 28 px anyway)
+// Pictures are scaled down to at most MAX_PIXELS (the result is 28 x 28 anyway), and to MAX_SIDE on
+// the longer side (a canvas limit); the shorter side must keep MIN_SIDE pixels, so a background
+// ring is left around a garment.
+const MAX_PIXELS = 512 * 512;
+const MAX_SIDE = 8192;
+const MIN_SIDE = 3;
 const IWAE_K = 100;
 const HITS = 12;
 
 // Measurements and last results, read by tests/browser/own.test.mjs.
-const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], preprocess: [], last: null, lastScore: null, anomalies: null });
+// busy: pictures still being decoded or run (tests wait for 0 before they look).
+const own = (window.__lwOwn = { encodes: [], scores: [], roundTrips: [], preprocess: [], last: null, lastScore: null, anomalies: null, shown: null, busy: 0 });
+
+// One picture at a time: choosing, dropping or drawing a picture (or scoring a dataset garment)
+// begins a request; the answers of an earlier one (its decoding, encoding, search and score) are
+// dropped when they arrive late, so the panel always ends on the newest choice.
+const ownLane = new Lane('own');
 
 const panel = $('panel-own');
 panel.innerHTML = `
   <header class="panel-head">
     <h2 id="h-own"><span class="num" aria-hidden="true">5</span>Your own garment</h2>
-    <p>Drop a photo (PNG or JPEG) or draw one. It is prepared the way Fashion-MNIST was made: grey,
-      bright on black, trimmed and fitted into 28 × 28. The encoder puts it in latent space; the score says how
+    <p>Drop a picture (PNG, JPEG, WebP, GIF, BMP or SVG; a transparent background is the background) or draw
+      one. It is prepared the way Fashion-MNIST was made: grey, bright on black, trimmed and fitted into 28 × 28. The encoder puts it in latent space; the score says how
       usual it is for this model.</p>
   </header>
   <div class="own-grid">
     <div class="own-inputs">
       <label id="own-drop" class="own-drop" tabindex="0">
-        <input type="file" id="own-file" accept="image/png,image/jpeg,image/webp,image/gif" class="sr-only">
+        <input type="file" id="own-file" accept="image/*" class="sr-only">
         <span>Drop a picture here, or <u>choose a file</u></span>
       </label>
       <div class="own-draw">
@@ -93,89 +105,163 @@ function setStatus(html) {
 
 // ---------------------------------------------------------------- pictures -> model input
 
-async function fromFile(file) {
-  if (!file) return;
-  if (!/^image\//.test(file.type)) {
-    app.note(`${file.name} is not an image (it is ${file.type || 'of unknown type'}).`);
-    return;
-  }
-  let bitmap;
+/** A file that is not a picture this browser can draw; the message names the file. */
+class PictureError extends Error {}
+
+/**
+ * Decodes a picture file (any format the browser reads: PNG, JPEG, WebP, GIF's first frame, BMP,
+ * SVG, ...) into RGBA ImageData, scaled down to MAX_PIXELS and MAX_SIDE. Throws PictureError
+ * naming the file when it is empty or not a picture.
+ */
+async function decodePicture(file) {
+  const name = file.name || 'The file';
+  if (file.size === 0) throw new PictureError(`${name} is empty (0 bytes), not a picture.`);
+  const ends = await Promise.all([file.slice(0, 16), file.slice(-64)].map(async (b) => new Uint8Array(await b.arrayBuffer())));
+  const cut = truncation(ends[0], ends[1], file.size);
+  if (cut) throw new PictureError(`${name} is cut short (${cut}): it may be damaged or not fully downloaded.`);
+  let source;
   try {
-    bitmap = await createImageBitmap(file);
-  } catch (e) {
-    app.note(`${file.name} could not be read as an image: ${e.message}`);
-    return;
+    source = await createImageBitmap(file);
+  } catch {
+    source = await loadImageElement(file); // SVG: createImageBitmap does not take vector images
   }
-  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-  const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
+  const width = source.naturalWidth || source.width, height = source.naturalHeight || source.height;
+  if (!(width >= 1 && height >= 1)) throw new PictureError(`${name} has no size (${width} x ${height} pixels); give the SVG a width and height.`);
+  const scale = Math.min(1, Math.sqrt(MAX_PIXELS / (width * height)), MAX_SIDE / Math.max(width, height));
+  const w = Math.round(width * scale), h = Math.round(height * scale);
+  if (Math.min(w, h) < MIN_SIDE) {
+    const scaled = scale < 1 ? ` (${w} x ${h} once fitted into ${MAX_SIDE} pixels)` : '';
+    throw new PictureError(`${name} is ${width} x ${height} pixels${scaled}: too small or too thin to find a garment on a background; a picture needs at least ${MIN_SIDE} pixels each way.`);
+  }
   const c = document.createElement('canvas');
   c.width = w;
   c.height = h;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(bitmap, 0, 0, w, h);
-  bitmap.close?.();
-  await runPicture(ctx.getImageData(0, 0, w, h), file.name);
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0, w, h);
+  source.close?.();
+  return ctx.getImageData(0, 0, w, h);
 }
 
-async function runPicture(imageData, name) {
+function loadImageElement(file) {
+  const url = URL.createObjectURL(file);
+  const img = new Image();
+  img.src = url;
+  return img.decode().then(
+    () => img,
+    () => {
+      const what = file.type ? `its type is ${file.type}` : 'its type is unknown';
+      throw new PictureError(`${file.name || 'The file'} is not a picture this browser can read (${what}, ${file.size} bytes): it may be damaged, cut short, or another kind of file.`);
+    },
+  ).finally(() => URL.revokeObjectURL(url));
+}
+
+async function fromFile(file, ticket = ownLane.begin(), zTicket = app.zLane.begin()) {
+  if (!file) return;
+  own.busy++;
+  try {
+    let imageData;
+    try {
+      imageData = await ticket.wait(decodePicture(file));
+    } catch (e) {
+      if (isStale(e)) return;
+      if (!(e instanceof PictureError)) throw e;
+      return refuse(escapeHtml(e.message));
+    }
+    await runPicture(imageData, file.name, { ticket, zTicket });
+  } finally {
+    own.busy--;
+  }
+}
+
+// A picture that gives no model input: say why, and keep what the panel shows (it says which).
+function refuse(html) {
+  const kept = own.shown ? ` The panel still shows ${escapeHtml(own.shown)}.` : '';
+  setStatus(`<span class="own-flag high" data-testid="own-refused">${html}</span>${kept}`);
+  panel.dataset.ownRefused = String(Date.now());
+}
+
+async function runPicture(imageData, name, { ticket = ownLane.begin(), zTicket = app.zLane.begin() } = {}) {
   const t0 = performance.now();
   const r = preprocess(imageData.data, imageData.width, imageData.height);
   const tPre = performance.now() - t0;
   own.preprocess.push(tPre);
   if (r.empty) {
-    setStatus(`Nothing stands out from the background of ${escapeHtml(name)}: draw or choose a picture with a garment on a plain background.`);
-    return;
+    return refuse(`Nothing stands out from the background of ${escapeHtml(name)}: draw or choose a picture with a garment on a plain or transparent background.`);
   }
-  await run(r.pixels, { name, preprocessMs: tPre, inverted: r.inverted });
+  await run(r.pixels, { name, preprocessMs: tPre, inverted: r.inverted, ticket, zTicket });
 }
 
-/** Encodes, reconstructs, searches and scores pixels (Float32Array(784) in [0, 1]). */
-async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSliders = true } = {}) {
+/**
+ * Encodes, reconstructs, searches and scores pixels (Float32Array(784) in [0, 1]); loads μ into the
+ * sliders unless z moved meanwhile. A newer request (ticket) makes every later step a no-op.
+ */
+async function run(pixels, { name, preprocessMs = 0, inverted = false, loadSliders = true, ticket = ownLane.begin(), zTicket = app.zLane.begin() } = {}) {
+  own.busy++;
+  try {
+    await runSteps(pixels, { name, preprocessMs, inverted, loadSliders, ticket, zTicket });
+  } catch (e) {
+    if (!isStale(e)) throw e;
+  } finally {
+    own.busy--;
+  }
+}
+
+async function runSteps(pixels, { name, preprocessMs, inverted, loadSliders, ticket, zTicket }) {
+  ticket.check();
   drawGarment($('own-input'), pixelsToBytes(pixels), app.lut);
   own.inputPixels = pixels;
+  own.shown = name;
+  delete panel.dataset.ownRefused;
   try {
-    await encoder();
+    await ticket.wait(encoder());
   } catch (e) {
+    if (isStale(e)) throw e;
     setStatus(`The encoder is unavailable: ${escapeHtml(e.message)}`);
     return;
   }
   const t0 = performance.now();
-  const res = await app.client.call('ownEncode', { pixels, k: HITS, filter: {} });
+  const res = await ticket.wait(app.client.call('ownEncode', { pixels, k: HITS, filter: {} }));
   const roundTrip = performance.now() - t0;
   own.encodes.push(res.ms);
   own.roundTrips.push(roundTrip);
   own.last = { name, mu: res.mu, sigma: res.sigma, hits: res.hits, quick: res.quick, workerMs: res.ms, roundTripMs: roundTrip, preprocessMs };
   drawGarment($('own-recon'), res.recon, app.lut);
-  if (loadSliders) app.setZ(res.mu);
+  if (loadSliders && zTicket.current()) app.setZ(res.mu); // unless z moved since the picture was chosen
   showHits(res.hits);
-  setStatus(`${escapeHtml(name)}${inverted ? ' (inverted: light background)' : ''}: −ELBO ≈ <b>${res.quick.negElbo.toFixed(1)}</b> nats
+  setStatus(`${escapeHtml(name)}${inverted ? ' (inverted: light background)' : ''}: −ELBO ≈ <b>${nats(res.quick.negElbo)}</b> nats
     (one sample); computing the importance-weighted score (k = ${IWAE_K})…
     <small class="muted">encode + search + score in the worker: ${res.ms.toFixed(1)} ms</small>`);
-  const seq = (run.seq = (run.seq || 0) + 1);
-  const s = await app.client.call('ownScore', { pixels, k: IWAE_K });
-  if (seq !== run.seq) return; // a newer picture arrived meanwhile
+  const s = await ticket.wait(app.client.call('ownScore', { pixels, k: IWAE_K }));
   own.scores.push(s.ms);
   own.lastScore = s;
   showScore(name, s, res.ms);
 }
 
+const nats = (v) => (Number.isFinite(v) ? v.toFixed(1) : 'not computable');
+const percentileText = (v) => (Number.isFinite(v) ? v.toFixed(1) : 'unknown (the encoder ships no test-garment statistics for it)');
+
+// The score with its percentiles and a verdict; an encoder blob without the test garments'
+// statistics (percentile NaN) gets scores without percentiles and says so, never "NaN".
 function showScore(name, s, encodeMs) {
-  const p = s.percentile;
+  const p = Number.isFinite(s.percentile) ? s.percentile : null;
   // The verdict follows the complexity-corrected score when the blob has its statistics: plain
   // likelihood rates simple pictures (a stroke, a digit) as typical or likelier than any garment.
   const q = Number.isFinite(s.oodPercentile) ? s.oodPercentile : null;
   let verdict;
   if (q !== null && q > 99) verdict = '<span class="own-flag high">not like the garments: its complexity-corrected score is above 99% of the test garments\'</span>';
+  else if (p === null) verdict = '<span class="own-flag">no verdict: this encoder ships no test-garment scores to compare with</span>';
   else if (p > 99) verdict = '<span class="own-flag high">unusual: less likely than 99% of the test garments</span>';
   else if (p < 1) verdict = '<span class="own-flag low">a plain picture: likelier than 99% of the test garments (likelihood favours simple images)</span>';
   else verdict = '<span class="own-flag ok">typical for a garment</span>';
-  const corrected = q === null ? '' : `<br>corrected for complexity: −log p(x) − L(x) = <b>${s.ood.toFixed(1)}</b> nats (L(x) = ${s.complexity.toFixed(1)}), percentile <b data-testid="own-ood-percentile">${q.toFixed(1)}</b>`;
+  const corrected = q === null ? '' : `<br>corrected for complexity: −log p(x) − L(x) = <b>${nats(s.ood)}</b> nats (L(x) = ${nats(s.complexity)}), percentile <b data-testid="own-ood-percentile">${q.toFixed(1)}</b>`;
   setStatus(`<b>${escapeHtml(name)}</b><br>
-    IWAE −log p(x) ≈ <b>${s.iwaeNll.toFixed(1)}</b> nats (k = ${s.k}), percentile <b data-testid="own-percentile">${p.toFixed(1)}</b> among test garments<br>
-    −ELBO ${s.negElbo.toFixed(1)} nats (percentile ${s.elboPercentile.toFixed(1)})${corrected}<br>${verdict}
+    IWAE −log p(x) ≈ <b>${nats(s.iwaeNll)}</b> nats (k = ${s.k}), percentile <b data-testid="own-percentile">${percentileText(p)}</b> among test garments<br>
+    −ELBO ${nats(s.negElbo)} nats (percentile ${percentileText(s.elboPercentile)})${corrected}<br>${verdict}
     <br><small class="muted">worker: encode + search ${encodeMs.toFixed(1)} ms, IWAE ${s.ms.toFixed(1)} ms</small>`);
-  panel.dataset.ownPercentile = String(p);
-  if (q !== null) panel.dataset.ownOodPercentile = String(q);
+  if (p === null) delete panel.dataset.ownPercentile;
+  else panel.dataset.ownPercentile = String(p);
+  if (q === null) delete panel.dataset.ownOodPercentile;
+  else panel.dataset.ownOodPercentile = String(q);
 }
 
 // ---------------------------------------------------------------- dataset thumbnails
@@ -196,7 +282,7 @@ function thumb(id, caption, onClick) {
   b.append(c, cap);
   b.onclick = onClick;
   li.append(b);
-  app.store.get(id).then((px) => drawGarment(c, px, app.lut)).catch(() => {});
+  app.store.get(id).then((px) => drawGarment(c, px, app.lut)).catch(() => {}); // a new canvas per garment: never stale
   return li;
 }
 
@@ -213,8 +299,13 @@ function showHits(hits) {
 
 /** Scores dataset garment id (its grey pixels from the garment pages). */
 async function scoreGarment(id) {
-  const px = await app.store.get(id);
-  await run(bytesToPixels(px), { name: `Garment #${id}`, loadSliders: false });
+  const ticket = ownLane.begin();
+  try {
+    const px = await ticket.wait(app.store.get(id));
+    await run(bytesToPixels(px), { name: `Garment #${id}`, loadSliders: false, ticket });
+  } catch (e) {
+    if (!isStale(e)) throw e;
+  }
 }
 
 $('own-show-anomalies').addEventListener('click', async () => {
@@ -228,7 +319,9 @@ $('own-show-anomalies').addEventListener('click', async () => {
   const { ids, nll } = info.anomalies;
   const ol = $('own-anomalies');
   ol.replaceChildren();
-  $('own-anom-info').textContent = `(IWAE −log p(x), of ${ids.length} shipped; click one to load and score it)`;
+  $('own-anom-info').textContent = ids.length
+    ? `(IWAE −log p(x), of ${ids.length} shipped; click one to load and score it)`
+    : '(this encoder ships no list of anomalous garments)';
   for (let i = 0; i < Math.min(24, ids.length); i++) {
     const id = ids[i];
     ol.append(thumb(id, `${nll[i].toFixed(0)} nats`, async () => {
@@ -291,6 +384,8 @@ function stroke(a, b) {
 }
 $('own-clear').addEventListener('click', clearCanvas);
 $('own-use-drawing').addEventListener('click', () => runPicture(dctx.getImageData(0, 0, canvas.width, canvas.height), 'Your drawing').catch((e) => app.note(e.message)));
+// The file box is cleared after each choice, so choosing the same file again runs it again.
+$('own-file').addEventListener('click', (e) => (e.target.value = ''));
 
 // ---------------------------------------------------------------- file picker and drag-and-drop
 
@@ -344,10 +439,26 @@ function applyDirections() {
   ownMove = false;
 }
 
+/** Garments of each class in the index (an index may lack classes). */
+function classCounts() {
+  const counts = new Array(10).fill(0);
+  for (const c of app.index.labels) counts[c]++;
+  return counts;
+}
+
+// A direction needs garments of its class, and a class mean apart from the overall mean.
+function directionProblem(c, counts, dirs) {
+  if (!counts[c]) return `no ${app.className(c)} in the index`;
+  if (!dirs[c].some((v) => Math.abs(v) > 1e-6)) return `its mean μ is the mean of all garments`;
+  return '';
+}
+
 function buildDirections() {
   const box = $('own-dirs');
   box.replaceChildren();
   dirInputs.length = 0;
+  const counts = classCounts();
+  const dirs = directions();
   for (let c = 0; c < 10; c++) {
     const label = document.createElement('label');
     label.className = 'field inline own-dir';
@@ -360,7 +471,10 @@ function buildDirections() {
     input.dataset.class = String(c);
     input.setAttribute('aria-label', `More like ${app.className(c)}`);
     input.addEventListener('input', applyDirections);
-    label.append(`more like ${app.className(c)}`, input);
+    const problem = directionProblem(c, counts, dirs);
+    input.disabled = !!problem;
+    label.title = problem ? `No direction: ${problem}` : '';
+    label.append(`more like ${app.className(c)}${problem ? ` (${problem})` : ''}`, input);
     box.append(label);
     dirInputs.push(input);
   }
@@ -385,6 +499,12 @@ $('own-arith').addEventListener('submit', (e) => {
   const { classMeans } = app.index;
   const d = app.latentSize;
   const a = Number($('own-from').value), b = Number($('own-to').value);
+  const counts = classCounts();
+  const missing = [a, b].find((c) => !counts[c]);
+  if (missing !== undefined) {
+    app.note(`The garment index has no ${app.className(missing)}, so it has no mean μ to move by.`);
+    return;
+  }
   const z = Float32Array.from(app.z);
   for (let k = 0; k < d; k++) z[k] += classMeans[b * d + k] - classMeans[a * d + k];
   app.setZ(z);
@@ -401,6 +521,17 @@ whenReady().then(() => {
   else app.on('index', onIndex);
 });
 
-// For tests and the console: run the pipeline on raw RGBA or on model-ready pixels.
+// For tests and the console: run the pipeline on a file, on raw RGBA or on model-ready pixels, or
+// only decode and prepare a picture file (-> {pixels, inverted, empty} or {error}).
+own.fromFile = fromFile;
 own.runPicture = runPicture;
 own.run = run;
+own.prepare = async (file) => {
+  try {
+    const img = await decodePicture(file);
+    const r = preprocess(img.data, img.width, img.height);
+    return { pixels: Array.from(r.pixels), inverted: r.inverted, empty: r.empty, width: img.width, height: img.height };
+  } catch (e) {
+    return { error: e.message };
+  }
+};

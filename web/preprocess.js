@@ -2,12 +2,18 @@
 // greyscale, garment bright on black (inverted when the background is light), trimmed to the
 // garment's bounding box, fitted into 28 x 28 keeping the aspect ratio (longest side 28), centred,
 // contrast stretched to 0..1. Pure functions on pixel arrays (no DOM), so Node tests them directly.
+//
+// Transparency: when the picture's background is transparent (a cut-out garment), alpha is the
+// mask. The picture is laid on the plain background the garment stands out from: black under a
+// light garment, white under a dark one (then inverted, as a photo on white would be). So a white
+// garment on transparency gives the input of the same garment on black, and a dark one that of
+// the same garment on white.
 
 export const SIDE = 28;
 
 /**
- * Greyscale 0..255 of RGBA pixels (Rec. 601 luma). Transparent pixels count as `matte` (the
- * default white: a cut-out product photo is a garment on an empty, light background).
+ * Greyscale 0..255 of RGBA pixels (Rec. 601 luma), laid on a `matte` grey level (0..255) where
+ * they are transparent: alpha * luma + (1 - alpha) * matte.
  */
 export function toGrey(rgba, width, height, matte = 255) {
   const n = width * height;
@@ -23,11 +29,33 @@ export function toGrey(rgba, width, height, matte = 255) {
 
 /** Median grey level of the outermost ring of pixels: the background's brightness. */
 export function borderLevel(grey, width, height) {
+  return ringMedian((i) => grey[i], width, height);
+}
+
+// Median of f(pixel index) over the outermost ring of pixels.
+function ringMedian(f, width, height) {
   const ring = [];
-  for (let x = 0; x < width; x++) ring.push(grey[x], grey[(height - 1) * width + x]);
-  for (let y = 1; y < height - 1; y++) ring.push(grey[y * width], grey[y * width + width - 1]);
+  for (let x = 0; x < width; x++) ring.push(f(x), f((height - 1) * width + x));
+  for (let y = 1; y < height - 1; y++) ring.push(f(y * width), f(y * width + width - 1));
   ring.sort((a, b) => a - b);
   return ring[ring.length >> 1];
+}
+
+/**
+ * The matte for a picture whose background is transparent (the median alpha of its outermost ring
+ * is below half): 0 (black) when its visible pixels are light on average (alpha-weighted luma
+ * above 127.5), else 255 (white). null when the background is opaque, or nothing is visible.
+ */
+export function transparentMatte(rgba, width, height) {
+  if (ringMedian((i) => rgba[4 * i + 3], width, height) >= 128) return null;
+  let sum = 0, weight = 0;
+  for (let i = 0; i < width * height; i++) {
+    const a = rgba[4 * i + 3];
+    sum += a * (0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]);
+    weight += a;
+  }
+  if (weight === 0) return null;
+  return sum / weight > 127.5 ? 0 : 255;
 }
 
 /**
@@ -94,15 +122,20 @@ export function resampleArea(v, stride, x0, y0, w, h, tw, th) {
  * Returns { pixels: Float32Array(784) in [0, 1], grey: Uint8ClampedArray(784), inverted, box, empty }:
  * box is the garment's bounding box in the source picture (null if the picture is blank, in which
  * case pixels are all 0 and empty is true).
- * options.invert: true / false to force, default 'auto' (invert when the border is light).
+ * options.invert: true / false to force, default 'auto' (invert when the background is light: the
+ * border's median grey, or the white matte under a dark garment on a transparent background).
  */
 export function preprocess(rgba, width, height, options = {}) {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`image size must be positive integers, got ${width} x ${height}`);
   }
-  const grey = toGrey(rgba, width, height);
+  if (!rgba || rgba.length < 4 * width * height) throw new Error(`expected ${4 * width * height} RGBA bytes for ${width} x ${height}, got ${rgba ? rgba.length : 0}`);
+  const matte = transparentMatte(rgba, width, height);
+  const grey = toGrey(rgba, width, height, matte === null ? 255 : matte);
   const level = borderLevel(grey, width, height);
-  const invert = options.invert === undefined || options.invert === 'auto' ? level > 127 : Boolean(options.invert);
+  const auto = options.invert === undefined || options.invert === 'auto';
+  // With a transparent background the matte is the background: invert exactly when it is white.
+  const invert = auto ? (matte === null ? level > 127 : matte === 255) : Boolean(options.invert);
   // Garment brightness above the background: 0 on the background, up to 255 - background.
   const bg = invert ? 255 - level : level;
   const v = new Float32Array(grey.length);
@@ -143,4 +176,27 @@ export function bytesToPixels(bytes) {
   const out = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
   return out;
+}
+
+/**
+ * Whether a picture file is cut short, from its first 16 and last 64 bytes and its size: PNG ends
+ * with an IEND chunk, JPEG with an EOI marker (FF D9; padding may follow), GIF with its trailer
+ * (3B); WebP and BMP declare their size in the header. Returns a sentence saying what is missing,
+ * or '' when the file looks whole or is of another format (browsers draw a cut-off file as far as
+ * it goes, which would pass a partly blank picture to the model).
+ */
+export function truncation(head, tail, size) {
+  const starts = (...sig) => sig.every((b, i) => head[i] === b);
+  const text = (bytes, at, n) => String.fromCharCode(...bytes.subarray(at, at + n));
+  const has = (...seq) => {
+    for (let i = tail.length - seq.length; i >= 0; i--) if (seq.every((b, j) => tail[i + j] === b)) return true;
+    return false;
+  };
+  const le32 = (at) => (head[at] | (head[at + 1] << 8) | (head[at + 2] << 16) | (head[at + 3] << 24)) >>> 0;
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return tail.length >= 12 && text(tail, tail.length - 8, 4) === 'IEND' ? '' : 'a PNG ends with an IEND chunk, and this one does not';
+  if (starts(0xff, 0xd8, 0xff)) return has(0xff, 0xd9) ? '' : 'a JPEG ends with an end-of-image marker, and this one does not';
+  if (starts(0x47, 0x49, 0x46, 0x38)) return tail.subarray(-8).includes(0x3b) ? '' : 'a GIF ends with a trailer byte, and this one does not';
+  if (text(head, 0, 4) === 'RIFF' && text(head, 8, 4) === 'WEBP') return size >= le32(4) + 8 ? '' : `its header says ${le32(4) + 8} bytes, the file has ${size}`;
+  if (text(head, 0, 2) === 'BM' && head.length >= 6) return le32(2) <= size ? '' : `its header says ${le32(2)} bytes, the file has ${size}`;
+  return '';
 }

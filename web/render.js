@@ -1,5 +1,8 @@
 // Drawing garments: 28 x 28 greyscale pixels through a 256-entry colour map onto canvases that CSS
-// scales up with crisp pixels (image-rendering: pixelated). Also the class palette.
+// scales up with crisp pixels (image-rendering: pixelated). Also the class palette, and the
+// options of a select built from a shared domain (state.js).
+
+import { COLORMAPS } from './state.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
@@ -25,7 +28,7 @@ const STOPS = {
   paper: [[0, '#f4efe4'], [1, '#17181c']],
   tide: [[0, '#0a0d17'], [0.3, '#1f3b6b'], [0.6, '#2f8f9d'], [0.85, '#8ad8b8'], [1, '#f0fbe8']],
 };
-export const COLORMAP_NAMES = Object.keys(STOPS);
+export const COLORMAP_NAMES = COLORMAPS; // state.js's list: what a link may name (each has STOPS)
 
 function hexRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
@@ -102,4 +105,9 @@ export function garmentCanvas(className, label) {
   c.setAttribute('role', 'img');
   if (label) c.setAttribute('aria-label', label);
   return c;
+}
+
+/** Replaces a select's options with values (a list from state.js), shown as text(value). */
+export function fillSelect(select, values, text = String) {
+  select.replaceChildren(...values.map((v) => new Option(text(v), String(v))));
 }

@@ -2,7 +2,9 @@
 // redrawn every frame. Result cards are reused in place, so a frame costs a few text and pixel
 // updates, not new DOM.
 
-import { drawGarment, clearGarment, garmentCanvas } from './render.js';
+import { drawGarment, clearGarment, garmentCanvas, fillSelect } from './render.js';
+import { RESULT_COUNTS } from './state.js';
+import { Lane } from './latest.js';
 
 const $ = (id) => document.getElementById(id);
 const TITLES = {
@@ -13,7 +15,7 @@ const TITLES = {
 export class SearchPanel {
   constructor(app) {
     this.app = app;
-    this.k = 12;
+    this.lane = new Lane('search'); // a frame's rankings are shown only if the settings did not change since
     this.slots = [...document.querySelectorAll('#rankings .ranking')].map((el) => ({
       el,
       title: el.querySelector('.ranking-title'),
@@ -33,11 +35,8 @@ export class SearchPanel {
     $('compare').addEventListener('change', (e) => this.set({ compare: e.target.checked }));
     $('split').addEventListener('change', (e) => this.set({ split: e.target.value }));
     classSel.addEventListener('change', (e) => this.set({ label: Number(e.target.value) }));
-    $('topk').addEventListener('change', (e) => {
-      this.k = Number(e.target.value);
-      this.layout();
-      app.requestFrame();
-    });
+    fillSelect($('topk'), RESULT_COUNTS);
+    $('topk').addEventListener('change', (e) => this.set({ results: Number(e.target.value) }));
     app.on('index', (index) => {
       if (index) {
         this.status.textContent = '';
@@ -50,8 +49,13 @@ export class SearchPanel {
     this.layout();
   }
 
+  get k() {
+    return this.app.state.results;
+  }
+
   set(change) {
     Object.assign(this.app.state, change);
+    this.lane.invalidate();
     this.layout();
     this.app.requestFrame();
     this.app.saveUrlSoon();
@@ -64,6 +68,8 @@ export class SearchPanel {
     $('compare').checked = s.compare;
     $('split').value = s.split;
     $('class-filter').value = String(s.label);
+    $('topk').value = String(s.results);
+    this.lane.invalidate();
     this.layout();
   }
 
@@ -128,7 +134,7 @@ export class SearchPanel {
     add.textContent = '+';
     li.append(card, rank, add);
     slot.list.append(li);
-    const c = { li, card, canvas, cls, idEl, scoreEl, rank, add, id: null, drawnId: null, drawnMap: null };
+    const c = { li, card, canvas, cls, idEl, scoreEl, rank, add, id: null, image: new Lane('search-card') };
     card.addEventListener('click', () => {
       if (c.id !== null) this.app.loadGarmentIntoSliders(c.id).catch((e) => this.app.note(e.message));
     });
@@ -138,10 +144,14 @@ export class SearchPanel {
     return c;
   }
 
-  /** Draws a frame's rankings (results: {metric: {ids, scores}}). */
+  /**
+   * Draws a frame's rankings (results: {metric: {ids, scores}, candidates, error}: see the worker's
+   * frame), and says why when there is nothing to rank or the ranking cannot tell garments apart.
+   */
   show(results, z) {
     if (!results || !this.app.index) return;
     this.lastResults = results;
+    this.explain(results);
     const sets = this.slots.filter((s) => s.metric).map((s) => new Set(results[s.metric] ? results[s.metric].ids : []));
     this.slots.forEach((slot, si) => {
       const r = slot.metric && results[slot.metric];
@@ -158,6 +168,27 @@ export class SearchPanel {
         this.fill(c, j, r.ids[j], r.scores[j], slot.metric, other);
       }
     });
+  }
+
+  // One sentence under the controls when the rankings need it (written only when it changes).
+  explain(results) {
+    const s = this.app.state;
+    let text = '';
+    if (results.error) text = `Search failed for this z: ${results.error}`;
+    else if (results.candidates === 0) {
+      const what = [s.label >= 0 ? this.app.className(s.label) : 'garment', s.split !== 'all' ? `in the ${s.split} split` : ''].filter(Boolean).join(' ');
+      text = `No ${what} is in the index, so there is nothing to rank. Change the split or class filter.`;
+    } else {
+      const r = results[s.metric];
+      if (r && r.ids.length > 1 && r.scores[0] === r.scores[r.ids.length - 1]) {
+        text = `All ${r.ids.length} shown garments score the same (${r.scores[0].toFixed(2)}): the index's codes do not tell them apart here, so they are listed by id.`;
+      }
+    }
+    if (this.status.dataset.explained !== text || this.status.textContent !== text) {
+      this.status.dataset.explained = text;
+      this.status.className = results.error ? 'panel-status error' : 'panel-status';
+      this.status.textContent = text;
+    }
   }
 
   fill(c, rank, id, score, metric, other) {
@@ -189,19 +220,18 @@ export class SearchPanel {
     }
   }
 
+  // The card's image: its page may arrive after the card moved on to another garment.
   drawImage(c) {
-    const id = c.id;
-    const px = this.app.store.peek(id);
+    const ticket = c.image.begin();
+    const px = this.app.store.peek(c.id);
     if (px) {
       drawGarment(c.canvas, px, this.app.lut);
       return;
     }
     clearGarment(c.canvas, this.app.lut);
-    this.app.store
-      .get(id)
-      .then((p) => {
-        if (c.id === id) drawGarment(c.canvas, p, this.app.lut);
-      })
+    ticket
+      .wait(this.app.store.get(c.id))
+      .then((p) => drawGarment(c.canvas, p, this.app.lut))
       .catch(() => {});
   }
 

@@ -31,6 +31,18 @@ export class Sliders {
     }
     this.quietDetails.hidden = quiet === 0;
     this.quietSummary.textContent = `${quiet} quiet dimension${quiet === 1 ? '' : 's'} (KL < ${QUIET_KL} nats: the decoder ignores them)`;
+    this.explain(hasStats ? '' : `This model reports no KL activity for any of its ${d} dimensions (all 0, or no statistics), so the sliders are in dimension order and none is folded away.`);
+  }
+
+  // A line above the sliders when their order needs explaining.
+  explain(text) {
+    if (!this.note) {
+      this.note = document.createElement('p');
+      this.note.id = 'slider-note';
+      this.note.className = 'panel-status';
+      this.activeEl.before(this.note);
+    }
+    this.note.textContent = text;
   }
 
   makeRow(k, kl, maxKl, hasStats) {
@@ -43,7 +55,7 @@ export class Sliders {
     label.textContent = `z${k}`;
     const meter = document.createElement('span');
     meter.className = 'kl';
-    meter.title = hasStats ? `KL activity ${kl.toFixed(3)} nats` : 'no KL statistics in this model';
+    meter.title = hasStats ? `KL activity ${kl.toFixed(3)} nats` : 'no KL activity reported by this model';
     const fill = document.createElement('i');
     fill.style.width = `${Math.max(2, (100 * kl) / maxKl)}%`;
     meter.append(fill);

@@ -3,8 +3,10 @@
 // (filmstrip PNG, animated GIF).
 
 import { buildPath } from './interp.js';
-import { drawGarment, clearGarment, garmentCanvas, colormapRGBA, SIDE, PIXELS } from './render.js';
+import { drawGarment, clearGarment, garmentCanvas, colormapRGBA, fillSelect, SIDE, PIXELS } from './render.js';
 import { encodeGif } from './gif.js';
+import { LIMITS, STEPS } from './state.js';
+import { Lane, isStale } from './latest.js';
 
 const $ = (id) => document.getElementById(id);
 const BASE_FPS = 12;
@@ -20,6 +22,8 @@ export class Timeline {
     this.rebuildWanted = false;
     this.userTouched = false; // the keyframes came from the URL or the user (no defaults then)
     this.frameEls = [];
+    this.batch = new Lane('timeline'); // the decoded path (and nearest garments) of the latest keys and settings
+    this.musLane = new Lane('keyframe-mus'); // μ of garment keyframes
   }
 
   init() {
@@ -37,13 +41,15 @@ export class Timeline {
     $('add-random').addEventListener('click', () => this.addRandom(-1));
     $('play').addEventListener('click', () => this.setPlaying(!this.playing));
     $('scrubber').addEventListener('input', (e) => this.show(Number(e.target.value)));
-    $('interp').addEventListener('change', (e) => {
-      app.state.interp = e.target.value;
+    fillSelect($('per-segment'), STEPS);
+    const setting = (field, value) => {
+      app.state[field] = value;
       app.saveUrlSoon();
       this.rebuild();
-    });
-    $('per-segment').addEventListener('change', () => this.rebuild());
-    $('nearest').addEventListener('change', () => this.rebuild());
+    };
+    $('interp').addEventListener('change', (e) => setting('interp', e.target.value));
+    $('per-segment').addEventListener('change', (e) => setting('steps', Number(e.target.value)));
+    $('nearest').addEventListener('change', (e) => setting('nearest', e.target.checked));
     $('use-frame').addEventListener('click', () => {
       const f = this.frames;
       if (f) app.setZ(f.Z.subarray(this.current * app.latentSize, (this.current + 1) * app.latentSize));
@@ -57,7 +63,10 @@ export class Timeline {
   }
 
   syncControls() {
-    $('interp').value = this.app.state.interp;
+    const s = this.app.state;
+    $('interp').value = s.interp;
+    $('per-segment').value = String(s.steps);
+    $('nearest').checked = s.nearest;
   }
 
   keyframesForUrl() {
@@ -71,6 +80,10 @@ export class Timeline {
   }
 
   add(k) {
+    if (this.keys.length >= LIMITS.keyframes) {
+      this.app.note(`The timeline holds at most ${LIMITS.keyframes} keyframes (as many as a link carries): remove one to add another.`);
+      return;
+    }
     this.userTouched = true;
     this.keys.push(k.type === 'garment' ? { type: 'garment', id: k.id, z: null } : { type: 'z', z: Float32Array.from(k.z) });
     this.changed();
@@ -92,7 +105,10 @@ export class Timeline {
         index.labels.forEach((c, i) => this.byClass[c] && this.byClass[c].push(i));
       }
       const ids = this.byClass[label];
-      if (!ids || !ids.length) return;
+      if (!ids || !ids.length) {
+        this.app.note(`The garment index has no ${this.app.className(label)}, so none can be added.`);
+        return;
+      }
       id = ids[Math.floor(Math.random() * ids.length)];
     }
     this.add({ type: 'garment', id });
@@ -140,13 +156,15 @@ export class Timeline {
     const missing = this.keys.filter((k) => k.type === 'garment' && !k.z);
     if (missing.length && this.app.index) {
       const ids = [...new Set(missing.map((k) => k.id))];
+      const ticket = this.musLane.begin();
       try {
-        const { mus } = await this.app.client.call('mus', { ids });
+        const { mus } = await ticket.wait(this.app.client.call('mus', { ids }));
         const d = this.app.latentSize;
         ids.forEach((id, i) => {
           for (const k of this.keys) if (k.type === 'garment' && k.id === id && !k.z) k.z = mus.slice(i * d, (i + 1) * d);
         });
       } catch (e) {
+        if (isStale(e)) return; // the newer request asks for these ids too, then rebuilds
         this.app.note(`Some keyframes could not be loaded: ${e.message}`);
         this.keys = this.keys.filter((k) => k.type !== 'garment' || k.z);
         this.renderKeys();
@@ -162,6 +180,7 @@ export class Timeline {
     if (unresolved && this.app.indexError) text = `${unresolved} keyframe${unresolved > 1 ? 's are' : ' is a'} dataset garment${unresolved > 1 ? 's' : ''}, which need${unresolved > 1 ? '' : 's'} the garment index (not loaded). Add the current sliders instead.`;
     else if (unresolved) text = 'Loading the keyframe garments…';
     else if (this.keys.length < 2) text = `Add ${this.keys.length ? 'one more keyframe' : 'two keyframes'}: a search result's +, a random garment, a class, or the current sliders.`;
+    else if (this.keys.length >= LIMITS.keyframes) text = `${this.keys.length} keyframes: the most a timeline (and its link) holds. Remove one to add another.`;
     el.textContent = text;
     el.className = 'panel-status';
   }
@@ -172,11 +191,13 @@ export class Timeline {
     el.className = 'panel-status error';
   }
 
-  // Decodes the path; at most one request in flight, the latest settings win.
+  // Decodes the path; at most one request in flight. Any change while it is out makes its answer
+  // stale (dropped, never drawn), and the latest keys and settings are decoded next.
   async rebuild() {
     this.updateStatus();
     const ready = this.keys.length >= 2 && this.keys.every((k) => k.z);
     if (!ready) {
+      this.batch.invalidate();
       this.frames = null;
       this.renderFrames();
       this.app.emit('path', null);
@@ -184,21 +205,22 @@ export class Timeline {
     }
     if (this.building) {
       this.rebuildWanted = true;
+      this.batch.invalidate();
       return;
     }
     this.building = true;
+    const ticket = this.batch.begin();
     try {
-      const perSegment = Number($('per-segment').value);
-      const path = buildPath(this.keys.map((k) => k.z), perSegment, this.app.state.interp);
-      const nearest = $('nearest').checked && !!this.app.index;
-      const res = await this.app.client.call('batch', { Z: path.Z, n: path.n, nearest, filter: { split: 'all', label: -1 } });
+      const path = buildPath(this.keys.map((k) => k.z), this.app.state.steps, this.app.state.interp);
+      const nearest = this.app.state.nearest && !!this.app.index;
+      const res = await ticket.wait(this.app.client.call('batch', { Z: path.Z, n: path.n, nearest, filter: { split: 'all', label: -1 } }));
       this.frames = { ...path, pixels: res.pixels, ids: res.ids };
       this.current = Math.min(this.current, path.n - 1);
       this.renderFrames();
       this.app.emit('path', this.frames);
       document.getElementById('panel-timeline').dataset.frames = String(path.n);
     } catch (e) {
-      this.showError(`The timeline could not be decoded: ${e.message}`);
+      if (!isStale(e)) this.showError(`The timeline could not be decoded: ${e.message}`);
     } finally {
       this.building = false;
       if (this.rebuildWanted) {
@@ -212,6 +234,11 @@ export class Timeline {
     const list = $('keyframes');
     list.textContent = '';
     const app = this.app;
+    const full = this.keys.length >= LIMITS.keyframes; // the add controls stop at the link's limit
+    for (const id of ['add-current', 'add-random', 'add-class']) {
+      $(id).disabled = full;
+      $(id).title = full ? `The timeline holds at most ${LIMITS.keyframes} keyframes` : '';
+    }
     this.keys.forEach((k, i) => {
       const li = document.createElement('li');
       li.className = 'keyframe';
@@ -229,7 +256,7 @@ export class Timeline {
       num.textContent = String(i + 1);
       thumb.append(canvas, num);
       thumb.addEventListener('click', () => {
-        if (k.z) app.setZ(k.z, { from: k.type === 'garment' && app.index ? { id: k.id, label: app.index.labels[k.id], split: k.id < app.manifest.garments.train_count ? 'train' : 'test' } : null });
+        if (k.z) app.setZ(k.z, { from: k.type === 'garment' ? { id: k.id } : null });
       });
       const lab = document.createElement('span');
       lab.className = 'klabel';
@@ -297,7 +324,7 @@ export class Timeline {
       if (px) drawGarment(canvas, px, app.lut);
       else {
         clearGarment(canvas, app.lut);
-        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {});
+        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {}); // a new canvas per render: never stale
       }
     } else if (this.frames && this.frames.keyFrames[i] !== undefined) {
       drawGarment(canvas, this.frames.pixels, app.lut, this.frames.keyFrames[i] * PIXELS);
@@ -320,7 +347,7 @@ export class Timeline {
       el.append(canvas);
       el.addEventListener('click', () => this.show(j));
       strip.append(el);
-      this.frameEls.push({ el, canvas, nn: null, nnLabel: null });
+      this.frameEls.push({ el, canvas, nn: null, nnLabel: null, nnImage: new Lane('timeline-nearest') });
     }
     const scrub = $('scrubber');
     scrub.max = String(Math.max(0, n - 1));
@@ -353,6 +380,7 @@ export class Timeline {
   }
 
   drawNearest(fe, id) {
+    const ticket = fe.nnImage.begin(); // the frame's garment picture: only the latest id's is drawn
     if (id === null || id === undefined) {
       if (fe.nn) {
         fe.nn.remove();
@@ -377,7 +405,7 @@ export class Timeline {
     if (px) drawGarment(fe.nn, px, app.lut);
     else {
       clearGarment(fe.nn, app.lut);
-      app.store.get(id).then((p) => fe.nn && fe.nn.dataset.id === String(id) && drawGarment(fe.nn, p, app.lut)).catch(() => {});
+      ticket.wait(app.store.get(id)).then((p) => fe.nn && drawGarment(fe.nn, p, app.lut)).catch(() => {});
     }
   }
 

@@ -28,6 +28,7 @@ let controlled = false; // a service worker controls the page (and caches the fi
 let model = null; // Model (decoder)
 let index = null; // Index, once loadIndex succeeded
 let labels = null; // Uint8Array(size): class of each item, for class filters and the class picker
+let candidates = null; // candidates(filter): how many items pass a search filter
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 
@@ -180,6 +181,7 @@ const ops = {
     }
     labels = new Uint8Array(index.size);
     for (let i = 0; i < index.size; i++) labels[i] = index.label(i);
+    candidates = filterCounts(index, labels);
     const xy = index.project();
     const pca = index.pca();
     // Everything this build uses is cached now: drop what older builds left behind.
@@ -189,13 +191,22 @@ const ops = {
     return transferable(result, [xy.buffer, result.labels.buffer]);
   },
 
-  // One interactive frame: decode z and (if asked and the index is loaded) rank the dataset.
+  // One interactive frame: decode z and (if asked and the index is loaded) rank the dataset:
+  // results = {[metric]: {ids, scores}, candidates}: at most k hits, fewer when fewer garments
+  // pass the filter (none: empty lists). A search that fails sets results.error; the garment is
+  // still drawn.
   frame({ z, search }) {
     const t0 = performance.now();
     const pixels = model.decode(z);
     const results = {};
     if (search && index) {
-      for (const metric of search.metrics) results[metric] = index.search(z, search.k, metric, search.filter);
+      results.candidates = candidates(search.filter);
+      const k = Math.min(search.k, results.candidates);
+      try {
+        for (const metric of search.metrics) results[metric] = k > 0 ? index.search(z, k, metric, search.filter) : { ids: new Int32Array(0), scores: new Float32Array(0) };
+      } catch (e) {
+        results.error = e.message;
+      }
     }
     const t1 = performance.now();
     // Absolute times (ms since the epoch) so the page can split a frame into transit and work.
@@ -230,6 +241,23 @@ const ops = {
 };
 // Your own garment: the encoder, loaded on first use (own-worker.js).
 Object.assign(ops, encoderOps(() => ({ wardrobe, manifest, model, index, post, fetchBlob })));
+
+// Items per (split, class) filter, so a search never asks for more hits than there are garments
+// (an index of one class, or a small one, has filters that match few or none).
+function filterCounts(ix, itemLabels) {
+  const counts = [0, 1, 2].map(() => new Array(11).fill(0)); // [all, train, test][class 0..9, all]
+  for (let i = 0; i < ix.size; i++) {
+    const s = ix.split(i) === 'train' ? 1 : 2;
+    for (const row of [0, s]) {
+      counts[row][itemLabels[i]]++;
+      counts[row][10]++;
+    }
+  }
+  return ({ split = 'all', label = -1 } = {}) => {
+    const row = split === 'train' ? 1 : split === 'test' ? 2 : 0;
+    return counts[row][label >= 0 && label < 10 ? label : 10];
+  };
+}
 
 function requireIndex() {
   if (!index) throw new BlobError('noindex', 'The garment index is not loaded, so dataset garments are unavailable.');

@@ -1,6 +1,7 @@
 // A static server for the browser tests and the benchmark: sirv (the package `npm start` serves
 // with, same options) on a free port, serving build/web. Optional `intercept(req, res)` runs first
-// and returns true when it answered the request itself (used to serve corrupt blobs).
+// and returns true when it answered the request itself (used to serve corrupt blobs); optional
+// `delay(req)` returns milliseconds to hold a request before serving it (to reorder answers).
 import http from 'node:http';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import sirv from 'sirv';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const webRoot = path.join(repoRoot, 'build', 'web');
 
-export async function startServer({ root = webRoot, intercept = null } = {}) {
+export async function startServer({ root = webRoot, intercept = null, delay = null } = {}) {
   if (!fs.existsSync(path.join(root, 'index.html'))) {
     throw new Error(`${root}/index.html not found: run bash scripts/build-web.sh first`);
   }
@@ -30,11 +31,16 @@ export async function startServer({ root = webRoot, intercept = null } = {}) {
     };
     res.write = (chunk, ...rest) => (count(chunk), write(chunk, ...rest));
     res.end = (chunk, ...rest) => (count(chunk), end(chunk, ...rest));
-    if (intercept && intercept(req, res)) return;
-    serve(req, res, () => {
-      res.statusCode = 404;
-      res.end('not found');
-    });
+    const answer = () => {
+      if (intercept && intercept(req, res)) return;
+      serve(req, res, () => {
+        res.statusCode = 404;
+        res.end('not found');
+      });
+    };
+    const ms = delay ? delay(req) : 0;
+    if (ms > 0) setTimeout(answer, ms);
+    else answer();
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SIDE, boundingBox, preprocess, resampleArea } from '../../web/preprocess.js';
+import { SIDE, boundingBox, preprocess, resampleArea, transparentMatte, truncation } from '../../web/preprocess.js';
+import { blockPicture, blockInput, rgbaPicture, rgbaPng, gif, bmp } from './pictures.mjs';
 
 /**
  * A photo-like RGBA picture: a light, slightly noisy gradient background and a dark T-shirt
@@ -78,13 +79,74 @@ test('a wide garment on black is not inverted and fills 28 columns', () => {
   for (let y = b.y0; y < b.y1; y++) for (let x = b.x0; x < b.x1; x++) assert.equal(r.pixels[y * SIDE + x], 1);
 });
 
-test('transparent pixels count as a white background', () => {
+test('a dark garment on a transparent background is laid on white (and inverted)', () => {
   const W = 50, H = 50;
   const rgba = new Uint8ClampedArray(W * H * 4); // all transparent black
   for (let y = 10; y < 40; y++) for (let x = 10; x < 40; x++) rgba.set([30, 30, 30, 255], 4 * (y * W + x));
   const r = preprocess(rgba, W, H);
   assert.equal(r.inverted, true);
   assert.deepEqual(litBox(r.pixels), { x0: 0, y0: 0, x1: SIDE, y1: SIDE });
+});
+
+// Issue 11, part 3: alpha is the mask. The 40 x 40 instance, a white 20 x 30 block at x 10..30,
+// y 5..35, gives the input of the same block on opaque black: the independent block rule.
+test('a white garment on transparency gives the input of the same garment on black', () => {
+  const onTransparent = preprocess(blockPicture([255, 255, 255, 255], [0, 0, 0, 0]), 40, 40);
+  const onBlack = preprocess(blockPicture([255, 255, 255, 255], [0, 0, 0, 255]), 40, 40);
+  assert.equal(onTransparent.empty, false);
+  assert.deepEqual(Array.from(onTransparent.pixels), Array.from(onBlack.pixels));
+  assert.deepEqual(Array.from(onTransparent.pixels), blockInput(20, 30));
+  // Transparent white, transparent anything: only alpha counts outside the garment.
+  const whiteMatte = preprocess(blockPicture([255, 255, 255, 255], [255, 255, 255, 0]), 40, 40);
+  assert.deepEqual(Array.from(whiteMatte.pixels), blockInput(20, 30));
+});
+
+/** A textured garment: a shirt-like shape with stripes, luma around `level`. */
+function texturedGarment(level, background) {
+  return rgbaPicture(60, 50, (x, y) => {
+    const body = x >= 18 && x < 42 && y >= 6 && y < 46;
+    const sleeves = x >= 8 && x < 52 && y >= 6 && y < 18;
+    if (!(body || sleeves)) return background;
+    const v = Math.max(0, Math.min(255, level + 25 * Math.sin(x / 2) + 10 * Math.cos(y / 3)));
+    return [v, v * 0.95, v * 0.9, 255];
+  });
+}
+
+test('light and dark textured garments with alpha equal them on black and on white', () => {
+  for (const [level, matte] of [[210, [0, 0, 0, 255]], [235, [0, 0, 0, 255]], [40, [255, 255, 255, 255]], [90, [255, 255, 255, 255]]]) {
+    const cut = preprocess(texturedGarment(level, [0, 0, 0, 0]), 60, 50);
+    const laid = preprocess(texturedGarment(level, matte), 60, 50);
+    assert.equal(cut.empty, false, `level ${level}`);
+    assert.equal(cut.inverted, matte[0] === 255, `level ${level}`);
+    assert.deepEqual(Array.from(cut.pixels), Array.from(laid.pixels), `level ${level}`);
+    assert.ok(Math.max(...cut.pixels) === 1 && cut.pixels[0] === 0);
+  }
+});
+
+test('soft (semi-transparent) edges blend with the matte', () => {
+  // A white disc whose edge fades out in alpha, and the same disc pre-blended on black.
+  const at = (blend) => (x, y) => {
+    const r = Math.hypot(x - 20, y - 20);
+    const a = Math.round(255 * Math.max(0, Math.min(1, 12 - r)));
+    return blend ? [a, a, a, 255] : [255, 255, 255, a];
+  };
+  const cut = preprocess(rgbaPicture(40, 40, at(false)), 40, 40);
+  const laid = preprocess(rgbaPicture(40, 40, at(true)), 40, 40);
+  cut.pixels.forEach((v, i) => assert.ok(Math.abs(v - laid.pixels[i]) < 1e-6, `pixel ${i}: ${v} vs ${laid.pixels[i]}`));
+});
+
+test('an opaque picture with a few transparent pixels inside keeps the border rule', () => {
+  // Light background, dark garment, a transparent hole in the garment: the background decides.
+  const rgba = blockPicture([20, 20, 20, 255], [240, 240, 240, 255]);
+  rgba.set([0, 0, 0, 0], 4 * (20 * 40 + 20));
+  const r = preprocess(rgba, 40, 40);
+  assert.equal(r.inverted, true);
+  assert.equal(transparentMatte(rgba, 40, 40), null);
+});
+
+test('a fully transparent picture is empty', () => {
+  const r = preprocess(new Uint8ClampedArray(30 * 30 * 4), 30, 30);
+  assert.equal(r.empty, true);
 });
 
 test('a blank picture gives an empty result, bad sizes throw', () => {
@@ -115,4 +177,21 @@ test('area resampling keeps the mean and matches a brute-force average', () => {
       assert.ok(Math.abs(out[ty * 5 + tx] - s / c) < 0.02, `cell ${tx},${ty}: ${out[ty * 5 + tx]} vs ${s / c}`);
     }
   }
+});
+
+test('truncation: whole PNG, GIF, BMP, JPEG and WebP files pass; cut ones are named', () => {
+  const ends = (bytes) => [Uint8Array.from(bytes.subarray(0, 16)), Uint8Array.from(bytes.subarray(-64)), bytes.length];
+  const pngFile = rgbaPng(40, 40, blockPicture([255, 255, 255, 255], [0, 0, 0, 0]));
+  const gifFile = gif(8, 8, [new Array(64).fill(1)], [[0, 0, 0], [255, 255, 255]]);
+  const bmpFile = bmp(9, 7, () => [1, 2, 3]);
+  const jpegFile = Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...new Array(100).fill(7), 0xff, 0xd9, 0, 0]); // padding after EOI
+  const webpFile = Buffer.concat([Buffer.from('RIFF'), Buffer.from([92, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(88)]);
+  for (const whole of [pngFile, gifFile, bmpFile, jpegFile, webpFile, Buffer.from('plain text is not judged here')]) {
+    assert.equal(truncation(...ends(whole)), '');
+  }
+  assert.match(truncation(...ends(pngFile.subarray(0, pngFile.length - 5))), /IEND/);
+  assert.match(truncation(...ends(gifFile.subarray(0, gifFile.length - 1))), /trailer/);
+  assert.match(truncation(...ends(bmpFile.subarray(0, 100))), /header says 250 bytes, the file has 100/);
+  assert.match(truncation(...ends(jpegFile.subarray(0, 60))), /end-of-image/);
+  assert.match(truncation(...ends(webpFile.subarray(0, 50))), /header says 100 bytes, the file has 50/);
 });

@@ -7,8 +7,8 @@
 #include <regex>
 
 #include "model/native/file_io.h"
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
 #include "tests/test_data.h"
 
 namespace lw {

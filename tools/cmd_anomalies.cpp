@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "model/native/dataset.h"
-#include "model/train.h"
+#include "model/train/train.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"

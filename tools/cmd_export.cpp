@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <numeric>
 
-#include "model/complexity.h"
-#include "model/f16.h"
-#include "model/index_io.h"
+#include "model/runtime/complexity.h"
+#include "model/runtime/f16.h"
+#include "model/runtime/index_io.h"
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -98,7 +98,7 @@ Status cmd_export(int argc, char** argv) {
   const std::vector<double> iwae = iwae_nll(params, config, test_x, anomaly_k, kEvalNoiseSeed);
   const std::vector<double> elbo = neg_elbo_per_image(params, config, test_x, kEvalNoiseSeed);
   // And their complexity-corrected scores, IWAE NLL minus input complexity
-  // (model/complexity.h): what flags drawings and photos that are not garments.
+  // (model/runtime/complexity.h): what flags drawings and photos that are not garments.
   std::vector<float> ood(iwae.size());
   for (size_t i = 0; i < iwae.size(); ++i) {
     const float* x = test_x.col(static_cast<Eigen::Index>(i)).data();

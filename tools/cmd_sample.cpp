@@ -2,8 +2,8 @@
 #include <cstdio>
 
 #include "model/native/dataset.h"
-#include "model/rng.h"
-#include "model/train.h"
+#include "model/runtime/rng.h"
+#include "model/train/train.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/model_file.h"

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "model/index_io.h"
+#include "model/runtime/index_io.h"
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/rng.h"
+#include "model/runtime/rng.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"

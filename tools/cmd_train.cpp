@@ -9,8 +9,9 @@
 
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"

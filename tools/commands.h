@@ -1,7 +1,7 @@
 // The wardrobe subcommands. Each takes the arguments after its name and
 // returns a Status; main() prints the error and exits non-zero.
 #pragma once
-#include "model/status.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 

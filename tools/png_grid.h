@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 

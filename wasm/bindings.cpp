@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/index_io.h"
-#include "model/mlp_infer.h"
-#include "model/search.h"
-#include "model/vae.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/mlp_infer.h"
+#include "model/runtime/search.h"
+#include "model/runtime/vae_params.h"
+#include "model/runtime/vae_io.h"
 #include "wasm/binding_support.h"
 
 namespace lw {

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "model/anomaly.h"
-#include "model/blob.h"
-#include "model/vae.h"
-#include "model/vae_io.h"
+#include "model/runtime/anomaly.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/vae_params.h"
+#include "model/runtime/vae_io.h"
 #include "wasm/binding_support.h"
 
 namespace lw {

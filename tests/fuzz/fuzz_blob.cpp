@@ -10,8 +10,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "model/blob.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace lw::fuzz {

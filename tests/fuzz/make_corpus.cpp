@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/index_io.h"
-#include "model/rng.h"
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/rng.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace lw {

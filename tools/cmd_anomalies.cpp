@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
-#include "model/train/train.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -38,7 +38,9 @@ Status cmd_anomalies(int argc, char** argv) {
   std::iota(ids.begin(), ids.end(), 0);
   top = std::min(top, images.count);
   // Grey pixels as the Bernoulli targets, as the page scores garments.
-  const std::vector<double> nll = iwae_nll(params, config, images_to_matrix(images, ids), k, kEvalNoiseSeed);
+  const std::vector<float> x = image_floats(images, ids);
+  std::vector<double> nll;
+  LW_RETURN_IF_ERROR(iwae_images(params, x.data(), images.count, k, kEvalNoiseSeed, &nll));
   std::vector<int> order = ids;
   std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int a, int b) {
     return nll[static_cast<size_t>(a)] != nll[static_cast<size_t>(b)] ? nll[static_cast<size_t>(a)] > nll[static_cast<size_t>(b)]

@@ -10,9 +10,10 @@
 #include "model/runtime/complexity.h"
 #include "model/runtime/f16.h"
 #include "model/runtime/index_io.h"
+#include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/train/train.h"
+#include "model/runtime/latent_stats.h"
 #include "model/runtime/vae_io.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -42,20 +43,6 @@ Status write_blob_file(const std::string& path, const std::vector<uint8_t>& byte
   return Status::Ok();
 }
 
-// Mean over images of each dimension's KL(q(z_i|x) || N(0,1)), nats.
-std::vector<float> kl_per_dimension(const Eigen::MatrixXf& mu, const Eigen::MatrixXf& sigma) {
-  std::vector<float> kl(static_cast<size_t>(mu.rows()), 0.0f);
-  for (Eigen::Index k = 0; k < mu.rows(); ++k) {
-    double sum = 0;
-    for (Eigen::Index i = 0; i < mu.cols(); ++i) {
-      const double m = mu(k, i), s = sigma(k, i);
-      sum += 0.5 * (m * m + s * s - 1.0) - std::log(s);
-    }
-    kl[static_cast<size_t>(k)] = static_cast<float>(sum / std::max<Eigen::Index>(1, mu.cols()));
-  }
-  return kl;
-}
-
 std::vector<int> all_ids(int n) {
   std::vector<int> ids(static_cast<size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
@@ -79,9 +66,10 @@ Status cmd_export(int argc, char** argv) {
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
-  const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, all_ids(data.test_images.count));
-  Eigen::MatrixXf mu, sigma;
-  encode_all(params, config, test_x, &mu, &sigma);
+  const int n_test = data.test_images.count;
+  const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
+  std::vector<float> mu, sigma;
+  LW_RETURN_IF_ERROR(encode_images(params, test_x.data(), n_test, &mu, &sigma));
   const uint32_t latent = static_cast<uint32_t>(config.latent);
 
   const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
@@ -90,18 +78,22 @@ Status cmd_export(int argc, char** argv) {
   // the page uses to order and fold the sliders.
   std::vector<uint8_t> decoder;
   LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder,
-                                      {{"stats.kl_per_dim", {latent}, kl_per_dimension(mu, sigma)}}));
+                                      {{"stats.kl_per_dim", {latent}, kl_per_dimension(mu.data(), sigma.data(), n_test, config.latent)}}));
   // The encoder blob carries what the page's anomaly score is compared with:
   // the test garments' scores (grey pixels, as the page scores them), sorted.
   std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
   std::fflush(stdout);
-  const std::vector<double> iwae = iwae_nll(params, config, test_x, anomaly_k, kEvalNoiseSeed);
-  const std::vector<double> elbo = neg_elbo_per_image(params, config, test_x, kEvalNoiseSeed);
+  std::vector<double> iwae;
+  LW_RETURN_IF_ERROR(iwae_images(params, test_x.data(), n_test, anomaly_k, kEvalNoiseSeed, &iwae));
+  std::vector<ElboTerms> terms;
+  LW_RETURN_IF_ERROR(neg_elbo_images(params, test_x.data(), n_test, kEvalNoiseSeed, &terms));
+  std::vector<double> elbo(terms.size());
+  for (size_t i = 0; i < terms.size(); ++i) elbo[i] = terms[i].neg_elbo();
   // And their complexity-corrected scores, IWAE NLL minus input complexity
   // (model/runtime/complexity.h): what flags drawings and photos that are not garments.
   std::vector<float> ood(iwae.size());
   for (size_t i = 0; i < iwae.size(); ++i) {
-    const float* x = test_x.col(static_cast<Eigen::Index>(i)).data();
+    const float* x = test_x.data() + i * kImagePixels;
     ood[i] = static_cast<float>(iwae[i] - input_complexity(x, kImageSide, kImageSide));
   }
   const uint32_t count = static_cast<uint32_t>(iwae.size());
@@ -147,15 +139,12 @@ Status cmd_index(int argc, char** argv) {
 
   // All 70,000 garments in source order: training file, then test file.
   const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
-  Eigen::MatrixXf mu(config.latent, n), sigma(config.latent, n);
+  std::vector<float> mu, sigma;
   {
-    Eigen::MatrixXf m, s;
-    encode_all(params, config, images_to_matrix(data.train_images, all_ids(n_train)), &m, &s);
-    mu.leftCols(n_train) = m;
-    sigma.leftCols(n_train) = s;
-    encode_all(params, config, images_to_matrix(data.test_images, all_ids(n_test)), &m, &s);
-    mu.rightCols(n_test) = m;
-    sigma.rightCols(n_test) = s;
+    std::vector<float> x = image_floats(data.train_images, all_ids(n_train));
+    const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
+    x.insert(x.end(), test_x.begin(), test_x.end());
+    LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, &mu, &sigma));
   }
   std::vector<uint8_t> labels(static_cast<size_t>(n)), splits(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -166,15 +155,14 @@ Status cmd_index(int argc, char** argv) {
   if (dtype == DType::kF16) {
     // Round what the blob will store (mu and 1/(2 sigma^2)) through f16 first,
     // so the stored log-normalisers agree with the stored weights.
-    for (Eigen::Index i = 0; i < mu.size(); ++i) {
-      mu.data()[i] = f16_to_f32(f32_to_f16(mu.data()[i]));
-      const float s = sigma.data()[i];
+    for (size_t i = 0; i < mu.size(); ++i) {
+      mu[i] = f16_to_f32(f32_to_f16(mu[i]));
+      const float s = sigma[i];
       const float inv2var = f16_to_f32(f32_to_f16(0.5f / (s * s)));
-      sigma.data()[i] = std::sqrt(0.5f / inv2var);
+      sigma[i] = std::sqrt(0.5f / inv2var);
     }
   }
   LatentIndex index;
-  // mu and sigma are [d x n] column-major == row-major [n x d].
   LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);

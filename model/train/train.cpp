@@ -59,13 +59,8 @@ void split_train_validation(int n, int validation_count, std::vector<int>* train
 }
 
 Eigen::MatrixXf images_to_matrix(const ImageSet& images, const std::vector<int>& ids) {
-  const int p = images.pixels_per_image();
-  Eigen::MatrixXf out(p, static_cast<Eigen::Index>(ids.size()));
-  for (size_t c = 0; c < ids.size(); ++c) {
-    const uint8_t* src = images.pixels.data() + static_cast<size_t>(ids[c]) * static_cast<size_t>(p);
-    for (int j = 0; j < p; ++j) out(j, static_cast<Eigen::Index>(c)) = src[j] * (1.0f / 255.0f);
-  }
-  return out;
+  const std::vector<float> x = image_floats(images, ids);  // [n x pixels] row-major = [pixels x n]
+  return Eigen::Map<const Eigen::MatrixXf>(x.data(), images.pixels_per_image(), static_cast<Eigen::Index>(ids.size()));
 }
 
 namespace {
@@ -170,10 +165,8 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
 }
 
 Eigen::MatrixXf binarize_fixed(const Eigen::MatrixXf& data, uint64_t seed) {
-  Rng rng(seed);
-  Eigen::MatrixXf out(data.rows(), data.cols());
-  for (Eigen::Index i = 0; i < data.size(); ++i) out.data()[i] = rng.uniform_f() < data.data()[i] ? 1.0f : 0.0f;
-  return out;
+  const std::vector<float> bits = binarize(data.data(), static_cast<size_t>(data.size()), seed);
+  return Eigen::Map<const Eigen::MatrixXf>(bits.data(), data.rows(), data.cols());
 }
 
 EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
@@ -200,97 +193,6 @@ EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, cons
   }
   stats.neg_elbo = stats.rec + stats.kl;
   return stats;
-}
-
-std::vector<double> iwae_nll(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x_bin, int k,
-                             uint64_t seed) {
-  const int n = static_cast<int>(x_bin.cols());
-  const int d = config.latent;
-  std::vector<double> nll(static_cast<size_t>(n), 0.0);
-  constexpr double kLog2Pi = 1.8378770664093453;
-  // Each thread takes whole images and decodes their k samples as one batch
-  // (chunks of at most 500 to bound memory).
-  const int chunk = std::min(k, 500);
-#pragma omp parallel
-  {
-    VaeScratch one, many;
-    one.resize(config, 1);
-    many.resize(config, chunk);
-    std::vector<double> log_w(static_cast<size_t>(k));
-#pragma omp for schedule(dynamic, 4)
-    for (int i = 0; i < n; ++i) {
-      encode(weights, x_bin.col(i), &one);
-      Rng rng(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1)));
-      for (int start = 0; start < k; start += chunk) {
-        const int b = std::min(chunk, k - start);
-        if (many.batch != b) many.resize(config, b);
-        for (int c = 0; c < b; ++c) {
-          for (int j = 0; j < d; ++j) {
-            const float e = static_cast<float>(rng.normal());
-            many.eps(j, c) = e;
-            many.z(j, c) = one.mu(j, 0) + one.sigma(j, 0) * e;
-          }
-        }
-        decode(weights, &many);
-        for (int c = 0; c < b; ++c) {
-          const double log_px_z = -static_cast<double>(bernoulli_nll(many.logits.col(c).data(), x_bin.col(i).data(),
-                                                                       static_cast<int>(x_bin.rows())));
-          double log_pz = 0, log_qz = 0;
-          for (int j = 0; j < d; ++j) {
-            const double z = many.z(j, c), e = many.eps(j, c);
-            log_pz += -0.5 * (kLog2Pi + z * z);
-            log_qz += -0.5 * (kLog2Pi + e * e) - 0.5 * static_cast<double>(one.logvar(j, 0));
-          }
-          log_w[static_cast<size_t>(start + c)] = log_px_z + log_pz - log_qz;
-        }
-      }
-      const double max_w = *std::max_element(log_w.begin(), log_w.end());
-      double sum = 0;
-      for (double w : log_w) sum += std::exp(w - max_w);
-      nll[static_cast<size_t>(i)] = -(max_w + std::log(sum / k));
-    }
-  }
-  return nll;
-}
-
-std::vector<double> neg_elbo_per_image(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x,
-                                       uint64_t seed) {
-  const int n = static_cast<int>(x.cols());
-  std::vector<double> out(static_cast<size_t>(n));
-  Rng rng(seed);
-  const int batch = 500;
-  VaeScratch scratch;
-  for (int start = 0; start < n; start += batch) {
-    const int b = std::min(batch, n - start);
-    if (scratch.batch != b) scratch.resize(config, b);
-    Eigen::MatrixXf eps(config.latent, b);
-    fill_normal(&rng, &eps);
-    forward(weights, x.middleCols(start, b), eps, &scratch);
-    for (int i = 0; i < b; ++i) out[static_cast<size_t>(start + i)] = static_cast<double>(scratch.rec(i) + scratch.kl(i));
-  }
-  return out;
-}
-
-void encode_all(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data, Eigen::MatrixXf* mu,
-                Eigen::MatrixXf* sigma) {
-  const int n = static_cast<int>(data.cols());
-  mu->resize(config.latent, n);
-  sigma->resize(config.latent, n);
-  const int batch = 1000;
-  VaeScratch scratch;
-  for (int start = 0; start < n; start += batch) {
-    const int b = std::min(batch, n - start);
-    if (scratch.batch != b) scratch.resize(config, b);
-    encode(weights, data.middleCols(start, b), &scratch);
-    mu->middleCols(start, b) = scratch.mu;
-    sigma->middleCols(start, b) = scratch.sigma;
-  }
-}
-
-Eigen::VectorXf mu_variance(const Eigen::MatrixXf& mu) {
-  const Eigen::VectorXd mean = mu.cast<double>().rowwise().mean();
-  const Eigen::MatrixXd centered = mu.cast<double>().colwise() - mean;
-  return (centered.array().square().rowwise().sum() / std::max<Eigen::Index>(1, mu.cols())).cast<float>().matrix();
 }
 
 }  // namespace lw

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/train/adam.h"
+#include "model/native/batch_infer.h"
 #include "model/native/idx.h"
 #include "model/runtime/rng.h"
 #include "model/runtime/status.h"
@@ -71,29 +72,9 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
 EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
                          uint64_t seed);
 
-// Fixed seeds of `wardrobe eval` (and the default-model test): every eval of
-// a model sees the same binarised test set and the same noise.
-constexpr uint64_t kEvalBinarizeSeed = 20260101;
-constexpr uint64_t kEvalNoiseSeed = 777;
-
-// Binarises data ([784 x n] in [0,1]) with a fixed seed: x ~ Bernoulli(p).
+// Binarises data ([784 x n] in [0,1]) with a fixed seed: x ~ Bernoulli(p)
+// (binarize() of model/native/batch_infer.h).
 Eigen::MatrixXf binarize_fixed(const Eigen::MatrixXf& data, uint64_t seed);
 
-// Importance-weighted estimate of -log p(x) per image with k samples
-// (Burda et al. 2016), x already binarised. Parallel over images.
-std::vector<double> iwae_nll(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x_bin,
-                             int k, uint64_t seed);
-
-// Negative ELBO of each column of x (used as given: binary or grey values),
-// one eps sample per image with the given seed.
-std::vector<double> neg_elbo_per_image(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& x,
-                                       uint64_t seed);
-
-// mu and sigma of every column of data ([latent x n] each).
-void encode_all(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data, Eigen::MatrixXf* mu,
-                Eigen::MatrixXf* sigma);
-
-// Per-dimension variance across images of mu_i(x); active if > 0.01.
-Eigen::VectorXf mu_variance(const Eigen::MatrixXf& mu);
 
 }  // namespace lw

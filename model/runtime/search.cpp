@@ -1,7 +1,7 @@
 // Likelihood / Euclidean search over a LatentIndex (layout in search.h).
 //
-// One pass over the index: each block of 16 items is scored with 4-wide
-// vectors, and only items that beat the current k-th best and pass the
+// One pass over the index: each block of 16 items is scored with the
+// kernels' vectors (kernels/simd.h), and only items that beat the current k-th best and pass the
 // filter (per-block candidate bits) reach the scalar bounded heap. For k << N
 // almost every block costs one vector compare after scoring, so the
 // selection is nearly free. The scalar reference kernel checks the filter
@@ -28,6 +28,8 @@
 #include <cstring>
 #include <string>
 
+#include "model/runtime/kernels/simd.h"
+
 // No fused multiply-add contraction in this file: the compiler would fuse
 // scalar and vector code differently (GCC's choice even depends on CPU tuning),
 // and the two kernels must agree bit for bit. Costs nothing here: per lane
@@ -41,29 +43,17 @@
 namespace lw {
 namespace {
 
-// 4-wide vectors via GCC/clang vector extensions: SSE natively, wasm SIMD128
-// with -msimd128, plain scalar code otherwise. (8-wide vectors were tried
-// natively: the likelihood stayed at ~0.114 ms, then bound by reading 9 MB
-// per query; only the Euclidean scan gained, 0.089 -> 0.062 ms.)
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-constexpr int kW = 4;                   // lanes per vector
-constexpr int kG = kSearchBlock / kW;   // vectors per block row
-
-inline v4f splat(float x) { return v4f{x, x, x, x}; }
-
-// Unaligned load without aliasing or alignment UB; compiles to one vector load.
-inline v4f load4(const float* p) {
-  v4f v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline bool any_lane(v4i m) {
-  uint64_t w[2];
-  std::memcpy(w, &m, sizeof(w));
-  return (w[0] | w[1]) != 0;
-}
+// The kernels' vectors (kernels/simd.h): 4 floats with SSE or wasm SIMD128,
+// 8 with AVX, 1 in the scalar wasm build. Lanes are independent float
+// operations, so every width gives the same keys as the scalar kernel.
+using kernels::VecF;
+using kernels::VecI;
+using kernels::any_lane;
+using kernels::load;
+using kernels::splat;
+constexpr int kW = kernels::kVecFloats;  // lanes per vector
+constexpr int kG = kSearchBlock / kW;    // vectors per block row
+static_assert(kSearchBlock % kW == 0, "a search block holds whole vectors");
 
 // "a ranks before b": higher key, then lower id.
 inline bool better(const SearchHit& a, const SearchHit& b) {
@@ -137,26 +127,26 @@ void scan_simd(const LatentIndex& ix, const float* z, SearchFilter filter, TopK*
     // Bit j: item b*16+j is a candidate. Blocks are scored even when no item
     // passes: skipping them measured slower (branch misses, broken prefetch).
     uint32_t pass = ix.block_pass_bits(b, filter.split, filter.label);
-    v4f acc[kG] = {};
+    VecF acc[kG] = {};
     for (int k = 0; k < d; ++k) {
-      const v4f zb = splat(z[k]);
+      const VecF zb = splat(z[k]);
       const float* m = mu + k * kSearchBlock;
       const float* a = ia + k * kSearchBlock;
       for (int g = 0; g < kG; ++g) {
-        const v4f diff = zb - load4(m + g * kW);
+        const VecF diff = zb - load(m + g * kW);
         if (kLikelihood) {
-          acc[g] += diff * diff * load4(a + g * kW);
+          acc[g] += diff * diff * load(a + g * kW);
         } else {
           acc[g] += diff * diff;
         }
       }
     }
-    v4f keys[kG];
+    VecF keys[kG];
     const float* ln = ix.lognorm.data() + static_cast<size_t>(b) * kSearchBlock;
-    for (int g = 0; g < kG; ++g) keys[g] = kLikelihood ? load4(ln + g * kW) - acc[g] : -acc[g];
+    for (int g = 0; g < kG; ++g) keys[g] = kLikelihood ? load(ln + g * kW) - acc[g] : -acc[g];
     if (top->full) {
-      const v4f t = splat(top->gate);
-      v4i beat = keys[0] > t;
+      const VecF t = splat(top->gate);
+      VecI beat = keys[0] > t;
       for (int g = 1; g < kG; ++g) beat |= keys[g] > t;
       if (!any_lane(beat)) continue;  // the common case once the heap is full
     }

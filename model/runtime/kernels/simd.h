@@ -1,4 +1,5 @@
-// Portable SIMD vector type for the inference kernels.
+// Portable SIMD vector type for the inference kernels and the search scan
+// (model/runtime/search.cpp): the project's one SIMD abstraction.
 //
 // GCC/clang vector extensions give one source for every target: SSE/AVX
 // natively, SIMD128 in wasm with -msimd128, and plain scalar code in wasm
@@ -56,6 +57,14 @@ inline VecF select(VecI mask, VecF a, VecF b) {
   VecF out;
   __builtin_memcpy(&out, &r, sizeof(out));
   return out;
+}
+
+// True if any lane of a comparison mask is set.
+inline bool any_lane(VecI mask) {
+  for (int i = 0; i < kVecFloats; ++i) {
+    if (mask[i] != 0) return true;
+  }
+  return false;
 }
 
 inline VecF max0(VecF v) {

@@ -290,22 +290,46 @@ Status BlobReader::parse(std::vector<uint8_t>&& bytes, BlobReader* out) {
   return Status::Ok();
 }
 
-Status BlobReader::parse(const uint8_t* data, size_t size, BlobReader* out) {
-  if (data == nullptr && size != 0) return Status::Error("blob buffer is null");
-  const uint8_t* h = data;
+// ---- BlobReader::parse, one function per section of docs/FORMAT.md --------
+
+namespace {
+
+// "Header": the architecture fields (hidden sizes in use, unused slots zero).
+Status parse_architecture(const uint8_t* h, Architecture* arch) {
+  arch->input_dim = load_u32(h + kOffInputDim);
+  arch->latent = load_u32(h + kOffLatent);
+  const uint32_t num_hidden = load_u32(h + kOffNumHidden);
+  if (num_hidden > kBlobMaxHidden) {
+    return Status::Error("hidden layer count " + std::to_string(num_hidden) + " exceeds the maximum " +
+                         std::to_string(kBlobMaxHidden));
+  }
+  for (uint32_t i = 0; i < kBlobMaxHidden; ++i) {
+    const uint32_t v = load_u32(h + kOffHidden + 4 * i);
+    if (i < num_hidden) {
+      arch->hidden.push_back(v);
+    } else if (v != 0) {
+      return Status::Error("unused hidden size slot " + std::to_string(i) + " is " + std::to_string(v) +
+                           ", expected 0 (" + std::to_string(num_hidden) + " hidden layers)");
+    }
+  }
+  arch->hidden_activation = load_u32(h + kOffHiddenAct);
+  arch->output_activation = load_u32(h + kOffOutputAct);
+  return check_arch(*arch);
+}
+
+// "Header (256 bytes)": magic, version, header size and checksum, reserved
+// bytes, kind and parts, architecture.
+Status parse_header(const uint8_t* h, size_t size, uint32_t* version, uint32_t* kind, uint32_t* parts,
+                    Architecture* arch) {
   // Magic first: for a file that is not a blob at all, say so.
   if (size >= sizeof kBlobMagic && std::memcmp(h + kOffMagic, kBlobMagic, sizeof kBlobMagic) != 0) {
     return Status::Error("bad magic: expected \"LWARDROB\", found \"" + escaped(h, sizeof kBlobMagic) +
                          "\" (not a latent-wardrobe blob)");
   }
   if (size < kBlobHeaderSize) return truncated("header", kBlobHeaderSize, 0, size);
-
-  BlobReader r;
-  r.data_ = data;
-  r.size_ = size;
-  r.version_ = load_u32(h + kOffVersion);
-  if (r.version_ != kBlobVersion) {
-    return Status::Error("unsupported format version " + std::to_string(r.version_) +
+  *version = load_u32(h + kOffVersion);
+  if (*version != kBlobVersion) {
+    return Status::Error("unsupported format version " + std::to_string(*version) +
                          " (this reader supports version " + std::to_string(kBlobVersion) + ")");
   }
   const uint32_t header_size = load_u32(h + kOffHeaderSize);
@@ -321,173 +345,197 @@ Status BlobReader::parse(const uint8_t* data, size_t size, BlobReader* out) {
   for (size_t i = kOffReserved; i < kOffHeaderCrc; ++i) {
     if (h[i] != 0) return Status::Error("header reserved byte " + std::to_string(i) + " is not zero");
   }
+  *kind = load_u32(h + kOffKind);
+  *parts = load_u32(h + kOffParts);
+  LW_RETURN_IF_ERROR(check_kind_parts(*kind, *parts));
+  return parse_architecture(h, arch);
+}
 
-  // Kind, parts, architecture.
-  const uint32_t kind = load_u32(h + kOffKind);
-  r.parts_ = load_u32(h + kOffParts);
-  LW_RETURN_IF_ERROR(check_kind_parts(kind, r.parts_));
-  r.kind_ = static_cast<BlobKind>(kind);
-  r.arch_.input_dim = load_u32(h + kOffInputDim);
-  r.arch_.latent = load_u32(h + kOffLatent);
-  const uint32_t num_hidden = load_u32(h + kOffNumHidden);
-  if (num_hidden > kBlobMaxHidden) {
-    return Status::Error("hidden layer count " + std::to_string(num_hidden) + " exceeds the maximum " +
-                         std::to_string(kBlobMaxHidden));
-  }
-  for (uint32_t i = 0; i < kBlobMaxHidden; ++i) {
-    const uint32_t v = load_u32(h + kOffHidden + 4 * i);
-    if (i < num_hidden) {
-      r.arch_.hidden.push_back(v);
-    } else if (v != 0) {
-      return Status::Error("unused hidden size slot " + std::to_string(i) + " is " + std::to_string(v) +
-                           ", expected 0 (" + std::to_string(num_hidden) + " hidden layers)");
-    }
-  }
-  r.arch_.hidden_activation = load_u32(h + kOffHiddenAct);
-  r.arch_.output_activation = load_u32(h + kOffOutputAct);
-  LW_RETURN_IF_ERROR(check_arch(r.arch_));
+// The section offsets and sizes the header records ("File layout").
+struct Layout {
+  uint32_t count = 0;  // tensors
+  uint64_t table_offset = 0, table_size = 0;
+  uint64_t meta_offset = 0, meta_size = 0;
+  uint64_t payload_offset = 0, payload_size = 0;
+};
 
-  // Section layout: header | table | metadata | zero padding | payload, with
-  // nothing after the payload. All arithmetic below stays far from uint64
-  // overflow because every size is first bounded by the buffer size.
-  const uint32_t count = load_u32(h + kOffTensorCount);
-  if (count > kBlobMaxTensors) {
-    return Status::Error("tensor count " + std::to_string(count) + " exceeds the limit " +
-                         std::to_string(kBlobMaxTensors));
-  }
-  const uint64_t table_offset = load_u64(h + kOffTableOffset);
-  const uint64_t table_size = load_u64(h + kOffTableSize);
-  const uint64_t meta_offset = load_u64(h + kOffMetaOffset);
-  const uint64_t meta_size = load_u64(h + kOffMetaSize);
-  const uint64_t payload_offset = load_u64(h + kOffPayloadOffset);
-  const uint64_t payload_size = load_u64(h + kOffPayloadSize);
+// The rest of "File layout": the payload starts at the metadata's end rounded
+// up to 64 (zero padding between) and ends the file.
+Status check_payload_placement(const uint8_t* h, size_t size, const Layout& l) {
   const uint64_t file_size = size;
-  if (table_offset != kBlobHeaderSize) {
-    return Status::Error("tensor table offset " + u64s(table_offset) + ", expected " +
-                         std::to_string(kBlobHeaderSize) + " (right after the header)");
-  }
-  const uint64_t expect_table = static_cast<uint64_t>(count) * kBlobTableEntrySize;  // <= 512 KiB
-  if (table_size != expect_table) {
-    return Status::Error("tensor table size " + u64s(table_size) + " does not match " + std::to_string(count) +
-                         " tensors x " + std::to_string(kBlobTableEntrySize) + " bytes = " + u64s(expect_table));
-  }
-  if (table_size > file_size - table_offset) return truncated("tensor table", table_size, table_offset, size);
-  if (meta_offset != table_offset + table_size) {
-    return Status::Error("metadata offset " + u64s(meta_offset) + ", expected " +
-                         u64s(table_offset + table_size) + " (right after the tensor table)");
-  }
-  if (meta_size > kBlobMaxMetadataSize) {
-    return Status::Error("metadata size " + u64s(meta_size) + " exceeds the limit " +
-                         std::to_string(kBlobMaxMetadataSize));
-  }
-  if (meta_size > file_size - meta_offset) return truncated("metadata", meta_size, meta_offset, size);
-  const uint64_t meta_end = meta_offset + meta_size;
-  if (payload_offset != align_up(meta_end)) {
-    return Status::Error("payload offset " + u64s(payload_offset) + ", expected " + u64s(align_up(meta_end)) +
+  const uint64_t meta_end = l.meta_offset + l.meta_size;
+  if (l.payload_offset != align_up(meta_end)) {
+    return Status::Error("payload offset " + u64s(l.payload_offset) + ", expected " + u64s(align_up(meta_end)) +
                          " (metadata end rounded up to " + std::to_string(kBlobAlignment) + ")");
   }
-  if (payload_offset > file_size) return truncated("payload", payload_size, payload_offset, size);
-  if (payload_size > file_size - payload_offset) return truncated("payload", payload_size, payload_offset, size);
-  if (payload_offset + payload_size != file_size) {
-    return Status::Error("blob has " + u64s(file_size - payload_offset - payload_size) +
-                         " trailing bytes after the payload (payload ends at " + u64s(payload_offset + payload_size) +
-                         ", file has " + u64s(file_size) + ")");
+  if (l.payload_offset > file_size) return truncated("payload", l.payload_size, l.payload_offset, size);
+  if (l.payload_size > file_size - l.payload_offset) return truncated("payload", l.payload_size, l.payload_offset, size);
+  if (l.payload_offset + l.payload_size != file_size) {
+    return Status::Error("blob has " + u64s(file_size - l.payload_offset - l.payload_size) +
+                         " trailing bytes after the payload (payload ends at " +
+                         u64s(l.payload_offset + l.payload_size) + ", file has " + u64s(file_size) + ")");
   }
-  for (uint64_t i = meta_end; i < payload_offset; ++i) {
+  for (uint64_t i = meta_end; i < l.payload_offset; ++i) {
     if (h[i] != 0) return Status::Error("padding byte " + u64s(i) + " before the payload is not zero");
   }
+  return Status::Ok();
+}
 
-  // Checksums of the table and metadata before interpreting them.
-  const uint8_t* table = data + table_offset;
-  const uint32_t table_crc = crc32(table, static_cast<size_t>(table_size));
-  if (table_crc != load_u32(h + kOffTableCrc)) {
-    return Status::Error("tensor table checksum mismatch (stored " + hex32(load_u32(h + kOffTableCrc)) +
-                         ", computed " + hex32(table_crc) + ")");
+// "File layout": header | table | metadata | zero padding | payload, with
+// nothing after the payload. All arithmetic stays far from uint64 overflow
+// because every size is first bounded by the buffer size.
+Status parse_layout(const uint8_t* h, size_t size, Layout* l) {
+  l->count = load_u32(h + kOffTensorCount);
+  if (l->count > kBlobMaxTensors) {
+    return Status::Error("tensor count " + std::to_string(l->count) + " exceeds the limit " +
+                         std::to_string(kBlobMaxTensors));
   }
-  const uint8_t* meta = data + meta_offset;
-  const uint32_t meta_crc = crc32(meta, static_cast<size_t>(meta_size));
-  if (meta_crc != load_u32(h + kOffMetaCrc)) {
-    return Status::Error("metadata checksum mismatch (stored " + hex32(load_u32(h + kOffMetaCrc)) +
-                         ", computed " + hex32(meta_crc) + ")");
+  l->table_offset = load_u64(h + kOffTableOffset);
+  l->table_size = load_u64(h + kOffTableSize);
+  l->meta_offset = load_u64(h + kOffMetaOffset);
+  l->meta_size = load_u64(h + kOffMetaSize);
+  l->payload_offset = load_u64(h + kOffPayloadOffset);
+  l->payload_size = load_u64(h + kOffPayloadSize);
+  const uint64_t file_size = size;
+  if (l->table_offset != kBlobHeaderSize) {
+    return Status::Error("tensor table offset " + u64s(l->table_offset) + ", expected " +
+                         std::to_string(kBlobHeaderSize) + " (right after the header)");
   }
+  const uint64_t expect_table = static_cast<uint64_t>(l->count) * kBlobTableEntrySize;  // <= 512 KiB
+  if (l->table_size != expect_table) {
+    return Status::Error("tensor table size " + u64s(l->table_size) + " does not match " + std::to_string(l->count) +
+                         " tensors x " + std::to_string(kBlobTableEntrySize) + " bytes = " + u64s(expect_table));
+  }
+  if (l->table_size > file_size - l->table_offset) return truncated("tensor table", l->table_size, l->table_offset, size);
+  if (l->meta_offset != l->table_offset + l->table_size) {
+    return Status::Error("metadata offset " + u64s(l->meta_offset) + ", expected " +
+                         u64s(l->table_offset + l->table_size) + " (right after the tensor table)");
+  }
+  if (l->meta_size > kBlobMaxMetadataSize) {
+    return Status::Error("metadata size " + u64s(l->meta_size) + " exceeds the limit " +
+                         std::to_string(kBlobMaxMetadataSize));
+  }
+  if (l->meta_size > file_size - l->meta_offset) return truncated("metadata", l->meta_size, l->meta_offset, size);
+  return check_payload_placement(h, size, *l);
+}
+
+// "Checksums" of one section: CRC-32 of its bytes against the header field.
+Status check_crc(const uint8_t* h, size_t field, const uint8_t* bytes, uint64_t n, const char* what) {
+  const uint32_t crc = crc32(bytes, static_cast<size_t>(n));
+  if (crc != load_u32(h + field)) {
+    return Status::Error(std::string(what) + " checksum mismatch (stored " + hex32(load_u32(h + field)) +
+                         ", computed " + hex32(crc) + ")");
+  }
+  return Status::Ok();
+}
+
+// "Metadata": UTF-8 JSON without NUL bytes (its checksum checked first).
+Status parse_metadata(const uint8_t* meta, uint64_t meta_size, std::string* out) {
   const size_t bad_utf8 = utf8_error_offset(meta, static_cast<size_t>(meta_size));
   if (bad_utf8 != meta_size) return Status::Error("metadata is not valid UTF-8 (byte " + std::to_string(bad_utf8) + ")");
   if (std::memchr(meta, 0, static_cast<size_t>(meta_size)) != nullptr) {
     return Status::Error("metadata contains a NUL byte");
   }
-  r.metadata_.assign(reinterpret_cast<const char*>(meta), static_cast<size_t>(meta_size));
+  out->assign(reinterpret_cast<const char*>(meta), static_cast<size_t>(meta_size));
+  return Status::Ok();
+}
 
-  // Tensor entries: count <= 4096 and the table is inside the buffer, so this
-  // allocation is bounded by both.
-  r.tensors_.reserve(count);
+// "Tensor table": rank and shape of one entry (unused slots zero).
+Status parse_shape(const uint8_t* e, const std::string& where, std::vector<uint32_t>* shape) {
+  const uint32_t rank = load_u32(e + kEntRank);
+  if (rank > kBlobMaxRank) {
+    return Status::Error(where + ": rank " + std::to_string(rank) + " exceeds the maximum " +
+                         std::to_string(kBlobMaxRank));
+  }
+  for (uint32_t d = 0; d < kBlobMaxRank; ++d) {
+    const uint32_t v = load_u32(e + kEntShape + 4 * d);
+    if (d < rank) {
+      shape->push_back(v);
+    } else if (v != 0) {
+      return Status::Error(where + ": unused shape slot " + std::to_string(d) + " is " + std::to_string(v) +
+                           ", expected 0 (rank " + std::to_string(rank) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+// "Tensor table", one 128-byte entry: name, dtype, rank and shape, reserved
+// bytes, offset and byte length inside the payload, in payload order after
+// the previous tensor (which ends at prev_end).
+Status parse_table_entry(const uint8_t* e, uint32_t i, uint64_t payload_size, uint64_t prev_end, TensorInfo* t) {
+  LW_RETURN_IF_ERROR(check_name_field(e + kEntName, i, &t->name));
+  const std::string where = "tensor " + t->name;
+  const uint32_t dtype = load_u32(e + kEntDType);
+  if (!dtype_known(dtype)) {
+    return Status::Error(where + ": unknown dtype " + std::to_string(dtype) +
+                         " (known: 1 f32, 2 f16, 3 u8, 4 i32, 5 u32, 6 u64)");
+  }
+  t->dtype = static_cast<DType>(dtype);
+  LW_RETURN_IF_ERROR(parse_shape(e, where, &t->shape));
+  for (size_t k = kEntReserved; k < kBlobTableEntrySize; ++k) {
+    if (e[k] != 0) return Status::Error(where + ": reserved entry byte " + std::to_string(k) + " is not zero");
+  }
+  t->offset = load_u64(e + kEntOffset);
+  t->bytes = load_u64(e + kEntBytes);
+  uint64_t n = 0;
+  const uint64_t esize = dtype_size(t->dtype);
+  if (!shape_count(t->shape, &n) || n > std::numeric_limits<uint64_t>::max() / esize) {
+    return Status::Error(where + ": shape " + shape_string(t->shape) + " of " + dtype_name(t->dtype) +
+                         " overflows 64 bits");
+  }
+  if (t->bytes != n * esize) {
+    return Status::Error(where + ": byte length " + u64s(t->bytes) + " does not match shape " +
+                         shape_string(t->shape) + " of " + dtype_name(t->dtype) + " (" + u64s(n * esize) + " bytes)");
+  }
+  if (t->offset % kBlobAlignment != 0) {
+    return Status::Error(where + ": offset " + u64s(t->offset) + " is not a multiple of " +
+                         std::to_string(kBlobAlignment));
+  }
+  if (t->offset < prev_end) {
+    return Status::Error(where + ": offset " + u64s(t->offset) + " overlaps the previous tensor (which ends at " +
+                         u64s(prev_end) + "); tensors must be stored in table order");
+  }
+  if (t->bytes > payload_size || t->offset > payload_size - t->bytes) {
+    return Status::Error(where + ": bytes [" + u64s(t->offset) + ", " + u64s(t->offset) + " + " + u64s(t->bytes) +
+                         ") lie outside the payload (" + u64s(payload_size) + " bytes)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status BlobReader::parse(const uint8_t* data, size_t size, BlobReader* out) {
+  if (data == nullptr && size != 0) return Status::Error("blob buffer is null");
+  const uint8_t* h = data;
+  BlobReader r;
+  r.data_ = data;
+  r.size_ = size;
+  uint32_t kind = 0;
+  LW_RETURN_IF_ERROR(parse_header(h, size, &r.version_, &kind, &r.parts_, &r.arch_));
+  r.kind_ = static_cast<BlobKind>(kind);
+  Layout l;
+  LW_RETURN_IF_ERROR(parse_layout(h, size, &l));
+  // Checksums of the table and metadata before interpreting them.
+  const uint8_t* table = data + l.table_offset;
+  LW_RETURN_IF_ERROR(check_crc(h, kOffTableCrc, table, l.table_size, "tensor table"));
+  LW_RETURN_IF_ERROR(check_crc(h, kOffMetaCrc, data + l.meta_offset, l.meta_size, "metadata"));
+  LW_RETURN_IF_ERROR(parse_metadata(data + l.meta_offset, l.meta_size, &r.metadata_));
+  // count <= 4096 and the table is inside the buffer, so this allocation is bounded by both.
+  r.tensors_.reserve(l.count);
   uint64_t prev_end = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    const uint8_t* e = table + static_cast<size_t>(i) * kBlobTableEntrySize;
+  for (uint32_t i = 0; i < l.count; ++i) {
     TensorInfo t;
-    LW_RETURN_IF_ERROR(check_name_field(e + kEntName, i, &t.name));
-    const std::string where = "tensor " + t.name;
-    const uint32_t dtype = load_u32(e + kEntDType);
-    if (!dtype_known(dtype)) {
-      return Status::Error(where + ": unknown dtype " + std::to_string(dtype) +
-                           " (known: 1 f32, 2 f16, 3 u8, 4 i32, 5 u32, 6 u64)");
-    }
-    t.dtype = static_cast<DType>(dtype);
-    const uint32_t rank = load_u32(e + kEntRank);
-    if (rank > kBlobMaxRank) {
-      return Status::Error(where + ": rank " + std::to_string(rank) + " exceeds the maximum " +
-                           std::to_string(kBlobMaxRank));
-    }
-    for (uint32_t d = 0; d < kBlobMaxRank; ++d) {
-      const uint32_t v = load_u32(e + kEntShape + 4 * d);
-      if (d < rank) {
-        t.shape.push_back(v);
-      } else if (v != 0) {
-        return Status::Error(where + ": unused shape slot " + std::to_string(d) + " is " + std::to_string(v) +
-                             ", expected 0 (rank " + std::to_string(rank) + ")");
-      }
-    }
-    for (size_t k = kEntReserved; k < kBlobTableEntrySize; ++k) {
-      if (e[k] != 0) return Status::Error(where + ": reserved entry byte " + std::to_string(k) + " is not zero");
-    }
-    t.offset = load_u64(e + kEntOffset);
-    t.bytes = load_u64(e + kEntBytes);
-    uint64_t n = 0;
-    const uint64_t esize = dtype_size(t.dtype);
-    if (!shape_count(t.shape, &n) || n > std::numeric_limits<uint64_t>::max() / esize) {
-      return Status::Error(where + ": shape " + shape_string(t.shape) + " of " + dtype_name(t.dtype) +
-                           " overflows 64 bits");
-    }
-    if (t.bytes != n * esize) {
-      return Status::Error(where + ": byte length " + u64s(t.bytes) + " does not match shape " +
-                           shape_string(t.shape) + " of " + dtype_name(t.dtype) + " (" + u64s(n * esize) +
-                           " bytes)");
-    }
-    if (t.offset % kBlobAlignment != 0) {
-      return Status::Error(where + ": offset " + u64s(t.offset) + " is not a multiple of " +
-                           std::to_string(kBlobAlignment));
-    }
-    if (t.offset < prev_end) {
-      return Status::Error(where + ": offset " + u64s(t.offset) + " overlaps the previous tensor (which ends at " +
-                           u64s(prev_end) + "); tensors must be stored in table order");
-    }
-    if (t.bytes > payload_size || t.offset > payload_size - t.bytes) {
-      return Status::Error(where + ": bytes [" + u64s(t.offset) + ", " + u64s(t.offset) + " + " + u64s(t.bytes) +
-                           ") lie outside the payload (" + u64s(payload_size) + " bytes)");
-    }
+    LW_RETURN_IF_ERROR(parse_table_entry(table + static_cast<size_t>(i) * kBlobTableEntrySize, i, l.payload_size,
+                                         prev_end, &t));
     prev_end = t.offset + t.bytes;
     if (!r.index_.emplace(t.name, r.tensors_.size()).second) {
-      return Status::Error(where + ": duplicate tensor name (entries " + std::to_string(r.index_[t.name]) +
-                           " and " + std::to_string(i) + ")");
+      return Status::Error("tensor " + t.name + ": duplicate tensor name (entries " +
+                           std::to_string(r.index_[t.name]) + " and " + std::to_string(i) + ")");
     }
     r.tensors_.push_back(std::move(t));
   }
-
-  r.payload_ = data + payload_offset;
-  const uint32_t payload_crc = crc32(r.payload_, static_cast<size_t>(payload_size));
-  if (payload_crc != load_u32(h + kOffPayloadCrc)) {
-    return Status::Error("payload checksum mismatch (stored " + hex32(load_u32(h + kOffPayloadCrc)) +
-                         ", computed " + hex32(payload_crc) + ")");
-  }
+  r.payload_ = data + l.payload_offset;
+  LW_RETURN_IF_ERROR(check_crc(h, kOffPayloadCrc, r.payload_, l.payload_size, "payload"));
   *out = std::move(r);
   return Status::Ok();
 }

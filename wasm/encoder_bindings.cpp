@@ -94,7 +94,6 @@ class WasmEncoder {
     const std::vector<float>& sorted = which == 1 ? test_elbo_ : which == 2 ? test_ood_ : test_iwae_;
     return sorted.empty() ? -1.0 : percentile_of(sorted, value);
   }
-  int testCount() const { return static_cast<int>(test_iwae_.size()); }
 
   int anomalyCount() const { return static_cast<int>(anomalous_ids_.size()); }
   uintptr_t anomalyIdsPtr() const { return reinterpret_cast<uintptr_t>(anomalous_ids_.data()); }
@@ -166,7 +165,6 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe_encoder) {
       .function("complexity", &lw::WasmEncoder::complexity)
       .function("ood", &lw::WasmEncoder::ood)
       .function("percentile", &lw::WasmEncoder::percentile)
-      .function("testCount", &lw::WasmEncoder::testCount)
       .function("anomalyCount", &lw::WasmEncoder::anomalyCount)
       .function("anomalyIdsPtr", &lw::WasmEncoder::anomalyIdsPtr)
       .function("anomalyNllPtr", &lw::WasmEncoder::anomalyNllPtr);

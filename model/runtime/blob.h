@@ -161,7 +161,6 @@ class BlobWriter {
  public:
   BlobWriter(BlobKind kind, Architecture arch, uint32_t parts = 0);
 
-  void set_parts(uint32_t parts) { parts_ = parts; }
   // A UTF-8 JSON object, e.g. {"epoch": 30, "command": "lw_train ..."}.
   // Not parsed; checked for size (<= 64 KiB), valid UTF-8 and no NUL byte.
   Status set_metadata(std::string json);

@@ -14,7 +14,6 @@ namespace lw {
 
 // Items are stored in source order: ids 0..59,999 are the training file's
 // images 0..59,999 and ids 60,000..69,999 the test file's 0..9,999.
-constexpr int kTrainItems = 60000;
 
 struct IndexExtras {
   std::vector<float> pca_mean;        // [d], mean of mu over all items

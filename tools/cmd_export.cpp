@@ -15,7 +15,6 @@
 #include "model/native/file_io.h"
 #include "model/runtime/latent_stats.h"
 #include "model/runtime/vae_io.h"
-#include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/manifest.h"
@@ -25,16 +24,7 @@
 namespace lw {
 namespace {
 
-Status parse_dtype(const std::string& text, DType* out) {
-  if (text == "f16") {
-    *out = DType::kF16;
-  } else if (text == "f32") {
-    *out = DType::kF32;
-  } else {
-    return Status::Error("--dtype must be f16 or f32, got '" + text + "'");
-  }
-  return Status::Ok();
-}
+DType dtype_of(const std::string& name) { return name == "f32" ? DType::kF32 : DType::kF16; }
 
 Status write_blob_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   LW_RETURN_IF_ERROR(write_file_atomic(path, bytes.data(), bytes.size()));
@@ -51,29 +41,24 @@ std::vector<int> all_ids(int n) {
 
 }  // namespace
 
-Status cmd_export(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data", "anomaly-k"}, {}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out-dir"));
-  DType dtype;
-  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
-  int anomaly_k = 0;
-  LW_RETURN_IF_ERROR(args.get_int("anomaly-k", 100, 1, 10000, &anomaly_k));
-  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+Status cmd_export(const ExportOptions& o) {
+  const DType dtype = dtype_of(o.dtype);
+  const int anomaly_k = o.anomaly_k;
+  const std::string& model_path = o.model;
+  const std::string& dir = o.out_dir;
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
   const int n_test = data.test_images.count;
   const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
   std::vector<float> mu, sigma;
   LW_RETURN_IF_ERROR(encode_images(params, test_x.data(), n_test, &mu, &sigma));
   const uint32_t latent = static_cast<uint32_t>(config.latent);
 
-  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
-                           json_escape(config.describe()) + ",\"anomaly_k\":" + std::to_string(anomaly_k) + "}";
+  const std::string meta =
+      Json{{"source", model_path}, {"architecture", config.describe()}, {"anomaly_k", anomaly_k}}.dump();
   // The decoder blob carries each dimension's mean KL on the test set, which
   // the page uses to order and fold the sliders.
   std::vector<uint8_t> decoder;
@@ -123,19 +108,15 @@ Status cmd_export(int argc, char** argv) {
   return write_manifest(dir);
 }
 
-Status cmd_index(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data"}, {"no-pixels"}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out-dir"));
-  DType dtype;
-  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
-  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+Status cmd_index(const IndexOptions& o) {
+  const DType dtype = dtype_of(o.dtype);
+  const std::string& model_path = o.model;
+  const std::string& dir = o.out_dir;
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
 
   // All 70,000 garments in source order: training file, then test file.
   const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
@@ -166,14 +147,13 @@ Status cmd_index(int argc, char** argv) {
   LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
-  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"items\":" + std::to_string(n) +
-                           ",\"train_items\":" + std::to_string(n_train) + "}";
+  const std::string meta = Json{{"source", model_path}, {"items", n}, {"train_items", n_train}}.dump();
   std::vector<uint8_t> bytes;
   LW_RETURN_IF_ERROR(write_index_blob(index, architecture_of(config), extras, dtype, meta, &bytes));
   std::printf("indexed %d garments (%d train, %d test), %d dims, %s:\n", n, n_train, n_test, config.latent,
               dtype_name(dtype).c_str());
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/index.lwb", bytes));
-  if (!args.has("no-pixels")) {
+  if (!o.no_pixels) {
     LW_RETURN_IF_ERROR(write_pixel_pages(data, dir));
     std::printf("  %s/%s/ %d pages of %d garments\n", dir.c_str(), kPixelPagesDir,
                 (n + kPixelPageSize - 1) / kPixelPageSize, kPixelPageSize);

@@ -237,22 +237,7 @@ class WasmIndex {
   // projectionPtr(). Computed once, on first use.
   int project() {
     if (index_.n < 1) return fail("index: not loaded");
-    if (!projection_.empty()) return 0;
-    const int d = index_.d;
-    const float* mean = extras_.pca_mean.data();
-    const float* c0 = extras_.pca_components.data();
-    const float* c1 = c0 + d;
-    projection_.resize(static_cast<size_t>(index_.n) * 2);
-    for (int i = 0; i < index_.n; ++i) {
-      float x = 0.0f, y = 0.0f;
-      for (int k = 0; k < d; ++k) {
-        const float m = index_.mu_soa[index_.offset(i, k)] - mean[k];
-        x += m * c0[k];
-        y += m * c1[k];
-      }
-      projection_[2 * static_cast<size_t>(i)] = x;
-      projection_[2 * static_cast<size_t>(i) + 1] = y;
-    }
+    if (projection_.empty()) project_pca(index_, extras_, &projection_);
     return 0;
   }
   uintptr_t projectionPtr() const { return reinterpret_cast<uintptr_t>(projection_.data()); }

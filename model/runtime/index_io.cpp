@@ -39,6 +39,24 @@ void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, 
   }
 }
 
+void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy) {
+  const int d = index.d;
+  const float* mean = extras.pca_mean.data();
+  const float* c0 = extras.pca_components.data();
+  const float* c1 = c0 + d;
+  xy->resize(static_cast<size_t>(index.n) * 2);
+  for (int i = 0; i < index.n; ++i) {
+    float x = 0.0f, y = 0.0f;
+    for (int k = 0; k < d; ++k) {
+      const float m = index.mu_soa[index.offset(i, k)] - mean[k];
+      x += m * c0[k];
+      y += m * c1[k];
+    }
+    (*xy)[2 * static_cast<size_t>(i)] = x;
+    (*xy)[2 * static_cast<size_t>(i) + 1] = y;
+  }
+}
+
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out) {
   const uint32_t n = static_cast<uint32_t>(index.n), d = static_cast<uint32_t>(index.d);

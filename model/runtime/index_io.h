@@ -25,6 +25,10 @@ struct IndexExtras {
 // Computes the PCA (2 axes) and the class means from row-major mu [n x d].
 void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, IndexExtras* extras);
 
+// Every item's coordinates on the two PCA axes: xy [n x 2] row-major (x, y
+// interleaved), (mu - pca_mean) . pca_components[axis]. What the page's map plots.
+void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy);
+
 // storage applies to mu_soa and inv2var_soa (f32 or f16); lognorm stays f32.
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out);

@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
   add_images(&app, &options, &selected);
   add_blobs(&app, &options, &selected);
   add_search(&app, &options, &selected);
-  add_anomalies(&app, &options, &selected);
+  add_anomalies(&app, &options.anomalies, &selected);
   options.train.command = "wardrobe";
   for (int i = 1; i < argc; ++i) options.train.command += std::string(" ") + argv[i];
   try {

@@ -41,7 +41,9 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
 
   std::vector<uint8_t> f32, f16;
   const std::vector<float> kl = {0.1f, 2.0f, 0.0f, 3.5f, 1.0f};
-  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, {{"stats.kl_per_dim", {5}, kl}}).ok());
+  ModelStats stats;
+  stats.kl_per_dim = kl;
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, &stats).ok());
   REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF16, "{}", &f16).ok());
   CHECK(f16.size() < f32.size() * 0.6);
 
@@ -61,7 +63,9 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
   BlobReader reader;
   REQUIRE(BlobReader::parse(f32.data(), f32.size(), &reader).ok());
   std::vector<float> kl_read;
-  REQUIRE(read_kl_per_dim(reader, &kl_read).ok());
+  ModelStats read_stats;
+  REQUIRE(read_model_stats(reader, &read_stats).ok());
+  kl_read = read_stats.kl_per_dim;
   CHECK(kl_read == kl);
 }
 

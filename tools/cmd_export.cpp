@@ -55,15 +55,15 @@ Status cmd_export(const ExportOptions& o) {
   const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
   std::vector<float> mu, sigma;
   LW_RETURN_IF_ERROR(encode_images(params, test_x.data(), n_test, &mu, &sigma));
-  const uint32_t latent = static_cast<uint32_t>(config.latent);
 
   const std::string meta =
       Json{{"source", model_path}, {"architecture", config.describe()}, {"anomaly_k", anomaly_k}}.dump();
   // The decoder blob carries each dimension's mean KL on the test set, which
   // the page uses to order and fold the sliders.
   std::vector<uint8_t> decoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder,
-                                      {{"stats.kl_per_dim", {latent}, kl_per_dimension(mu.data(), sigma.data(), n_test, config.latent)}}));
+  ModelStats decoder_stats;
+  decoder_stats.kl_per_dim = kl_per_dimension(mu.data(), sigma.data(), n_test, config.latent);
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder, &decoder_stats));
   // The encoder blob carries what the page's anomaly score is compared with:
   // the test garments' scores (grey pixels, as the page scores them), sorted.
   std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
@@ -76,32 +76,15 @@ Status cmd_export(const ExportOptions& o) {
   for (size_t i = 0; i < terms.size(); ++i) elbo[i] = terms[i].neg_elbo();
   // And their complexity-corrected scores, IWAE NLL minus input complexity
   // (model/runtime/complexity.h): what flags drawings and photos that are not garments.
-  std::vector<float> ood(iwae.size());
+  std::vector<double> ood(iwae.size());
   for (size_t i = 0; i < iwae.size(); ++i) {
-    const float* x = test_x.data() + i * kImagePixels;
-    ood[i] = static_cast<float>(iwae[i] - input_complexity(x, kImageSide, kImageSide));
+    ood[i] = iwae[i] - input_complexity(test_x.data() + i * kImagePixels, kImageSide, kImageSide);
   }
-  const uint32_t count = static_cast<uint32_t>(iwae.size());
-  std::vector<StatTensor> stats = {{"stats.test_iwae_sorted", {count}, std::vector<float>(iwae.begin(), iwae.end())},
-                                   {"stats.test_neg_elbo_sorted", {count}, std::vector<float>(elbo.begin(), elbo.end())},
-                                   {"stats.test_ood_sorted", {count}, ood}};
-  for (StatTensor& t : stats) std::sort(t.values.begin(), t.values.end());
-  // The most anomalous test garments (highest IWAE NLL), as index ids.
-  std::vector<int> order = all_ids(static_cast<int>(iwae.size()));
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return iwae[static_cast<size_t>(a)] != iwae[static_cast<size_t>(b)] ? iwae[static_cast<size_t>(a)] > iwae[static_cast<size_t>(b)] : a < b;
-  });
+  // The most anomalous test garments as index ids (the test file follows the training file).
   constexpr int kTopAnomalies = 100;
-  StatTensor top_ids{"stats.anomalous_ids", {kTopAnomalies}, {}}, top_nll{"stats.anomalous_nll", {kTopAnomalies}, {}};
-  for (int i = 0; i < kTopAnomalies; ++i) {
-    const int pos = order[static_cast<size_t>(i)];
-    top_ids.values.push_back(static_cast<float>(data.train_images.count + pos));  // exact in f32
-    top_nll.values.push_back(static_cast<float>(iwae[static_cast<size_t>(pos)]));
-  }
-  stats.push_back(top_ids);
-  stats.push_back(top_nll);
+  const ModelStats stats = encoder_stats(iwae, elbo, ood, data.train_images.count, kTopAnomalies);
   std::vector<uint8_t> encoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, stats));
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, &stats));
   std::printf("exported %s (%s, %s):\n", model_path.c_str(), config.describe().c_str(), dtype_name(dtype).c_str());
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/decoder.lwb", decoder));
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/encoder.lwb", encoder));

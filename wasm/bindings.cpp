@@ -24,6 +24,7 @@
 #include "model/runtime/blob.h"
 #include "model/runtime/index_io.h"
 #include "model/runtime/mlp_infer.h"
+#include "model/runtime/model_stats.h"
 #include "model/runtime/search.h"
 #include "model/runtime/vae_params.h"
 #include "model/runtime/vae_io.h"
@@ -71,8 +72,9 @@ class WasmModel {
     BlobReader blob;
     Status s = staged_span(0, bytes, &data);
     if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), kPartDecoder, &blob, &config, &params);
-    std::vector<float> kl;
-    if (s.ok() && blob.find("stats.kl_per_dim") != nullptr) s = read_kl_per_dim(blob, &kl);
+    ModelStats stats;
+    if (s.ok()) s = read_model_stats(blob, &stats);
+    std::vector<float> kl = std::move(stats.kl_per_dim);
     Mlp mlp;
     if (s.ok()) s = make_decoder_mlp(params, /*sigmoid_output=*/true, &mlp);
     if (s.ok()) s = mlp.reserve(1);

@@ -76,21 +76,14 @@ Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
 
 Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out,
-                        const std::vector<StatTensor>& stats) {
+                        const ModelStats* stats) {
   BlobWriter writer(BlobKind::kModelWeights, architecture_of(config), parts);
   if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
   for (const ParamRef<const float>& p : params.params()) {
     if (wanted(p.name, parts)) LW_RETURN_IF_ERROR(add_weight_tensor(&writer, p.name, p, storage));
   }
-  for (const StatTensor& t : stats) {
-    LW_RETURN_IF_ERROR(writer.add_f32(t.name, t.shape, t.values.data(), t.values.size()));
-  }
+  if (stats != nullptr) LW_RETURN_IF_ERROR(write_model_stats(*stats, &writer));
   return writer.finish(out);
-}
-
-Status read_kl_per_dim(const BlobReader& blob, std::vector<float>* kl) {
-  kl->assign(blob.arch().latent, 0.0f);
-  return blob.read_f32("stats.kl_per_dim", {blob.arch().latent}, kl->data(), kl->size());
 }
 
 Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts) {

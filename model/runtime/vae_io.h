@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/runtime/blob.h"
+#include "model/runtime/model_stats.h"
 #include "model/runtime/vae_params.h"
 
 namespace lw {
@@ -14,23 +15,11 @@ namespace lw {
 Architecture architecture_of(const VaeConfig& config);
 Status config_from_architecture(const Architecture& arch, VaeConfig* config);
 
-// A float tensor stored beside the weights (always f32), e.g. the decoder's
-// "stats.kl_per_dim" [latent] (each dimension's mean KL on the test set) or
-// the encoder's anomaly statistics (docs/FORMAT.md).
-struct StatTensor {
-  std::string name;             // "stats.*"
-  std::vector<uint32_t> shape;  // product == values.size()
-  std::vector<float> values;
-};
-
-// Writes the selected parts (kPartEncoder | kPartDecoder) of the weights and
-// the given statistics.
+// Writes the selected parts (kPartEncoder | kPartDecoder) of the weights and,
+// if given, the statistics (model/runtime/model_stats.h).
 Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out,
-                        const std::vector<StatTensor>& stats = {});
-
-// Reads "stats.kl_per_dim" ([latent] floats) from a model blob.
-Status read_kl_per_dim(const BlobReader& blob, std::vector<float>* kl);
+                        const ModelStats* stats = nullptr);
 
 // Reads a model weights blob or a training checkpoint's weights. Parts absent
 // from the blob are left unallocated (zero-size); *parts says which are there.

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-build/golden/current}
-w=build/native/tools/wardrobe
+w=${WARDROBE:-build/native/tools/wardrobe}
 model=model/default/vae.lwb
 : "${FASHION_MNIST_DIR:?set FASHION_MNIST_DIR}"
 mkdir -p "$out/web-f16" "$out/web-f32"

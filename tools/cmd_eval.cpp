@@ -38,9 +38,9 @@ Status cmd_eval(const EvalOptions& o) {
   }
   rec /= n;
   kl /= n;
-  double iwae = 0;
+  double iwae = NAN;  // --iwae 0 skips the estimate
   double iwae_seconds = 0;
-  {
+  if (k > 0) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<double> nll;
     LW_RETURN_IF_ERROR(iwae_images(params, x_bin.data(), n, k, kEvalNoiseSeed, &nll));
@@ -73,7 +73,7 @@ Status cmd_eval(const EvalOptions& o) {
     std::printf("model %s (%s), %zu test images, binarised with a fixed seed\n", o.model.c_str(),
                 config.describe().c_str(), ids.size());
     std::printf("  negative ELBO  %.2f nats (reconstruction %.2f + KL %.2f)\n", neg_elbo, rec, kl);
-    std::printf("  IWAE NLL (k=%d) %.2f nats  [%.1f s]\n", k, iwae, iwae_seconds);
+    if (k > 0) std::printf("  IWAE NLL (k=%d) %.2f nats  [%.1f s]\n", k, iwae, iwae_seconds);
     std::printf("  active units   %d of %d (Cov_x[mu_i] > 0.01)\n", active, config.latent);
   }
   return Status::Ok();

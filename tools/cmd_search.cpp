@@ -36,10 +36,14 @@ Status cmd_search(const SearchOptions& o) {
   IndexExtras extras;
   LW_RETURN_IF_ERROR(load_index(o.index, &index, &extras));
   const int k = o.k;
+  if (k > index.n) {
+    return Status::Error("--k must be an integer in [1, " + std::to_string(index.n) + "], got '" + std::to_string(k) + "'");
+  }
   std::vector<float> z = o.z;
   if (z.empty()) {
     if (o.item >= index.n) {
-      return Status::Error("--item " + std::to_string(o.item) + " is out of range 0.." + std::to_string(index.n - 1));
+      return Status::Error("--item must be an integer in [0, " + std::to_string(index.n - 1) + "], got '" +
+                           std::to_string(o.item) + "'");
     }
     z.resize(static_cast<size_t>(index.d));
     index.mu_of(o.item, z.data());
@@ -153,7 +157,12 @@ Status cmd_eval_search(const EvalSearchOptions& o) {
     }
   }
   if (first_test == index.n) return Status::Error("index has no test items");
-  const int limit = std::min(o.limit > 0 ? o.limit : index.n, index.n - first_test);
+  const int n_test = index.n - first_test;
+  if (o.limit > n_test) {
+    return Status::Error("--limit must be an integer in [1, " + std::to_string(n_test) + "], got '" +
+                         std::to_string(o.limit) + "'");
+  }
+  const int limit = o.limit > 0 ? o.limit : n_test;
   const RetrievalStats like = evaluate_retrieval(index, Metric::kLikelihood, limit, first_test);
   const RetrievalStats eucl = evaluate_retrieval(index, Metric::kEuclidean, limit, first_test);
   if (o.json) {

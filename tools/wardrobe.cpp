@@ -4,6 +4,8 @@
 // Errors are one line on stderr and a non-zero exit code.
 #include <CLI/CLI.hpp>
 
+#include <cfloat>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +31,19 @@ CLI::Validator real_in(double lo, bool lo_open, double hi, bool hi_open) {
         return std::string();
       },
       "REAL in " + domain);
+}
+
+// A number a float holds as a finite value.
+CLI::Validator finite_float() {
+  return CLI::Validator(
+      [](std::string& input) {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(input, v) || !std::isfinite(v) || std::fabs(v) > FLT_MAX) {
+          return "value " + input + " is not a finite number";
+        }
+        return std::string();
+      },
+      "finite REAL");
 }
 
 // The one-line summaries of `wardrobe --help`, also shown above a command's options.
@@ -106,14 +121,14 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   CLI::App* sub = command(app, "train", [o] { return lw::cmd_train(*o); }, selected);
   sub->add_option("--out", o->out, "best model (weights blob); PATH.ckpt is the latest checkpoint")->required();
   add_data(sub, &o->data);
-  sub->add_option("--latent", o->latent, "latent dimensions")->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--latent", o->latent, "latent dimensions")->check(CLI::Range(1, 1024))->capture_default_str();
   sub->add_option("--hidden", o->hidden, "encoder hidden sizes, input side first")
       ->delimiter(',')->check(CLI::Range(1, 16384))->capture_default_str();
   sub->add_option("--epochs", o->epochs, "epochs in total")->check(CLI::Range(1, 100000))->capture_default_str();
-  sub->add_option("--batch", o->batch, "images per step")->check(CLI::Range(1, 60000))->capture_default_str();
-  sub->add_option("--lr", o->lr, "peak learning rate")->check(real_in(0, true, 1, true))->capture_default_str();
+  sub->add_option("--batch", o->batch, "images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  sub->add_option("--lr", o->lr, "peak learning rate")->check(real_in(1e-7, false, 0.5, false))->capture_default_str();
   sub->add_option("--lr-min", o->lr_min, "final learning rate of the cosine schedule (<= --lr)")
-      ->check(real_in(0, false, 1, true))->capture_default_str();
+      ->check(real_in(0, false, 0.5, false))->capture_default_str();
   sub->add_option("--schedule", o->schedule, "learning-rate schedule")
       ->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
   sub->add_option("--kl-warmup", o->kl_warmup, "epochs over which the KL weight rises from 0 to 1")
@@ -127,7 +142,8 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
       ->check(CLI::Range(0, 60000));
   sub->add_option("--test-limit", o->test_limit, "evaluate on the first N test images (0 = all)")
       ->check(CLI::Range(0, 10000));
-  sub->add_option("--threads", o->threads, "OpenMP threads (default: all cores)")->check(CLI::Range(1, 256));
+  sub->add_option("--threads", o->threads, "OpenMP threads (0 = all cores, the default)")
+      ->check(CLI::Range(0, 256));
   sub->add_flag("--no-binarize", o->no_binarize, "train on grey values instead of x ~ Bernoulli(pixel)");
   sub->add_flag("--quiet", o->quiet, "no progress bar");
 }
@@ -136,7 +152,7 @@ void add_eval(CLI::App* app, lw::EvalOptions* o, std::function<lw::Status()>* se
   CLI::App* sub = command(app, "eval", [o] { return lw::cmd_eval(*o); }, selected);
   sub->add_option("--model", o->model, "model weights blob or checkpoint")->required();
   add_data(sub, &o->data);
-  sub->add_option("--iwae", o->iwae, "IWAE samples per image")->check(CLI::Range(1, 100000))->capture_default_str();
+  sub->add_option("--iwae", o->iwae, "IWAE samples per image (0 = skip the IWAE)")->check(CLI::Range(0, 100000))->capture_default_str();
   sub->add_option("--limit", o->limit, "first N test images (0 = all)")->check(CLI::Range(0, 10000));
   sub->add_flag("--json", o->json, "one JSON object on stdout");
 }
@@ -148,7 +164,7 @@ void add_images(CLI::App* app, Options* o, std::function<lw::Status()>* selected
   sub->add_option("--out", s->out, "PNG grid")->required();
   sub->add_option("--n", s->n, "garments")->check(CLI::Range(1, 4096))->capture_default_str();
   sub->add_option("--seed", s->seed, "noise seed")->capture_default_str();
-  sub->add_option("--temperature", s->temperature, "z ~ N(0, t^2 I)")->check(real_in(0, true, 10, false))
+  sub->add_option("--temperature", s->temperature, "z ~ N(0, t^2 I)")->check(real_in(0, false, 10, false))
       ->capture_default_str();
   sub->add_option("--scale", s->scale, "pixels per garment pixel")->check(CLI::Range(1, 32))->capture_default_str();
   sub->add_option("--cols", s->cols, "garments per row")->check(CLI::Range(1, 256))->capture_default_str();
@@ -172,7 +188,7 @@ void add_blobs(CLI::App* app, Options* o, std::function<lw::Status()>* selected)
   add_data(sub, &e->data);
   sub->add_option("--dtype", e->dtype, "weight storage")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   sub->add_option("--anomaly-k", e->anomaly_k, "IWAE samples per test garment for the anomaly statistics")
-      ->check(CLI::Range(1, 5000))->capture_default_str();
+      ->check(CLI::Range(1, 10000))->capture_default_str();
 
   lw::IndexOptions* i = &o->index;
   sub = command(app, "index", [i] { return lw::cmd_index(*i); }, selected);
@@ -189,21 +205,24 @@ void add_search(CLI::App* app, Options* o, std::function<lw::Status()>* selected
   CLI::App* sub = command(app, "search", [s] { return lw::cmd_search(*s); }, selected);
   sub->add_option("--index", s->index, "index blob")->required();
   CLI::Option* z = sub->add_option("--z", s->z, "query, comma-separated")->delimiter(',')
-                       ->check(real_in(-1e30, false, 1e30, false));
-  CLI::Option* item = sub->add_option("--item", s->item, "index id whose mu is the query")->check(CLI::Range(0, 69999));
+                       ->check(finite_float());
+  // --item and --k also have to fit the index (checked once it is loaded).
+  CLI::Option* item = sub->add_option("--item", s->item, "index id whose mu is the query (< items in the index)")
+                          ->check(CLI::Range(0, INT_MAX));
   z->excludes(item);
-  sub->add_option("--k", s->k, "results")->check(CLI::Range(1, 70000))->capture_default_str();
+  sub->add_option("--k", s->k, "results (<= items in the index)")->check(CLI::Range(1, INT_MAX))->capture_default_str();
   sub->add_option("--metric", s->metric, "ranking")->check(CLI::IsMember({"likelihood", "euclidean"}))
       ->capture_default_str();
   sub->add_option("--split", s->split, "garments searched")->check(CLI::IsMember({"all", "train", "test"}))
       ->capture_default_str();
-  sub->add_option("--class", s->label, "only this class")->check(CLI::Range(0, 9));
+  sub->add_option("--class", s->label, "only this class (-1 = all)")->check(CLI::Range(-1, 9));
   sub->add_flag("--json", s->json, "one JSON object on stdout");
 
   lw::EvalSearchOptions* e = &o->eval_search;
   sub = command(app, "eval-search", [e] { return lw::cmd_eval_search(*e); }, selected);
   sub->add_option("--index", e->index, "index blob")->required();
-  sub->add_option("--limit", e->limit, "first N test items (default all)")->check(CLI::Range(1, 70000));
+  sub->add_option("--limit", e->limit, "first N test items (default all; <= test items in the index)")
+      ->check(CLI::Range(1, INT_MAX));
   sub->add_flag("--json", e->json, "one JSON object on stdout");
 }
 
@@ -213,7 +232,7 @@ void add_anomalies(CLI::App* app, lw::AnomaliesOptions* o, std::function<lw::Sta
   sub->add_option("--out", o->out, "PNG grid")->required();
   add_data(sub, &o->data);
   sub->add_option("--top", o->top, "garments shown")->check(CLI::Range(1, 10000))->capture_default_str();
-  sub->add_option("--k", o->k, "IWAE samples per garment")->check(CLI::Range(1, 5000))->capture_default_str();
+  sub->add_option("--k", o->k, "IWAE samples per garment")->check(CLI::Range(1, 10000))->capture_default_str();
   sub->add_option("--split", o->split, "garments scored")->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
   sub->add_option("--cols", o->cols, "garments per row")->check(CLI::Range(1, 100))->capture_default_str();

@@ -129,8 +129,8 @@ double AnomalyScorer::log_weight(const float* logits, const float* x, const floa
 
 Status AnomalyScorer::iwae_nll(const float* x, int k, Rng* rng, double* out) {
   LW_RETURN_IF_ERROR(check_likelihood(x));
-  if (k < 1 || k > kMaxSamples) {
-    return Status::Error("score: k must be 1.." + std::to_string(kMaxSamples) + ", got " + std::to_string(k));
+  if (k < 1 || k > kMaxIwaeSamples) {
+    return Status::Error("IWAE: k must be 1.." + std::to_string(kMaxIwaeSamples) + ", got " + std::to_string(k));
   }
   LW_RETURN_IF_ERROR(encode_heads(x));
   const size_t d = static_cast<size_t>(latent_);

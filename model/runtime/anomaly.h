@@ -60,7 +60,9 @@ class AnomalyScorer {
   // z = mu + sigma * eps, one decode, analytic KL.
   Status neg_elbo(const float* x, const float* eps, ElboTerms* out);
   // IWAE estimate of -log p(x) (Burda et al. 2016) with k samples whose noise
-  // is drawn from *rng (k * latent normals, sample-major). k in 1..kMaxSamples.
+  // is drawn from *rng (k * latent normals, sample-major). k in
+  // 1..kMaxIwaeSamples (`wardrobe eval --iwae` goes that far; the samples are
+  // decoded a chunk at a time, so memory grows only by k doubles).
   Status iwae_nll(const float* x, int k, Rng* rng, double* out);
 
   // Everything the page shows for one image: the negative ELBO (eps from
@@ -69,7 +71,9 @@ class AnomalyScorer {
   // square number, else one row) and the ood score.
   Status score(const float* x, int k, uint64_t seed, ImageScore* out);
 
+  // k of score() (the page's API); k of iwae_nll().
   static constexpr int kMaxSamples = 5000;
+  static constexpr int kMaxIwaeSamples = 100000;
 
  private:
   Status check_input(const float* x) const;

@@ -3,8 +3,9 @@
 // For every file in EXPECTED_DIR/hashes.txt: identical (same SHA-256), or how
 // it differs: JSON figure by figure (largest absolute and relative difference
 // of numbers; any other value must match exactly), a blob tensor by tensor
-// (float tensors: elements that differ and the largest difference; other
-// bytes: whether they match), a PNG pixel by pixel (8-bit grey). Blobs and
+// (every tensor, float or integer: elements that differ and the largest
+// difference, and a change of dtype; header and metadata: whether the hash
+// matches), a PNG pixel by pixel (8-bit grey). Blobs and
 // PNGs are compared in detail only when EXPECTED_DIR holds the file (the
 // committed expectations keep hashes and JSON only). Exit code 0 when every
 // file is identical, 1 otherwise (the report says by how much).
@@ -100,12 +101,14 @@ function describePng(expected, actual) {
 }
 
 function describeBlob(expected, actual) {
-  const a = readBlobTensors(expected), b = readBlobTensors(actual);
+  const a = readBlobTensors(expected, { allDtypes: true }), b = readBlobTensors(actual, { allDtypes: true });
   const rows = [];
   for (const [name, ta] of a) {
     const tb = b.get(name);
     if (!tb) { rows.push(`${name} missing`); continue; }
     if (ta.data.length !== tb.data.length) { rows.push(`${name}: ${ta.data.length} vs ${tb.data.length} values`); continue; }
+    // A change of storage type (e.g. ids from f32 integers to i32) is reported; the values are still compared.
+    const dtype = ta.dtype === tb.dtype ? '' : ` (dtype ${ta.dtype} -> ${tb.dtype})`;
     let diff = 0, maxAbs = 0, maxRel = 0;
     for (let i = 0; i < ta.data.length; i++) {
       const d = Math.abs(ta.data[i] - tb.data[i]);
@@ -113,10 +116,15 @@ function describeBlob(expected, actual) {
       maxAbs = Math.max(maxAbs, d);
       maxRel = Math.max(maxRel, d / Math.max(Math.abs(ta.data[i]), Math.abs(tb.data[i]), 1e-30));
     }
-    if (diff) rows.push(`${name}: ${diff}/${ta.data.length} differ, max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+    if (diff) {
+      rows.push(`${name}${dtype}: ${diff}/${ta.data.length} differ, max abs ${maxAbs.toExponential(2)}, ` +
+                `max rel ${maxRel.toExponential(2)}`);
+    } else if (dtype) {
+      rows.push(`${name}${dtype}: values identical`);
+    }
   }
   for (const name of b.keys()) if (!a.has(name)) rows.push(`${name} added`);
-  return rows.length ? rows.join('; ') : 'float tensors identical (header, metadata or integer tensors differ)';
+  return rows.length ? rows.join('; ') : 'tensors identical (header or metadata differ)';
 }
 
 let identical = 0, differing = 0;

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ pkg-config libeigen3-dev catch2 libstb-dev zlib1g-dev libssl-dev emscripten ca-certificates curl)
+packages=(cmake make g++ pkg-config libeigen3-dev catch2 libstb-dev zlib1g-dev libssl-dev libcli11-dev nlohmann-json3-dev
+          emscripten ca-certificates curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium chromium-driver wabt clang libclang-rt-14-dev)
 fi

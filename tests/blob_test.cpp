@@ -1,4 +1,4 @@
-// Tests of the blob container (model/blob.h), f16 conversion and CRC-32.
+// Tests of the blob container (model/runtime/blob.h), f16 conversion and CRC-32.
 // Runs in wasm too (no files). The corruption tests patch fields at the byte
 // offsets given in docs/FORMAT.md (spelled out again below, independently of
 // blob.cpp) and recompute the checksums, so each check in the parser is
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/crc32.h"
-#include "model/f16.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/crc32.h"
+#include "model/runtime/f16.h"
 
 #if !defined(__EMSCRIPTEN__)
 #include <zlib.h>

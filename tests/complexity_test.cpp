@@ -7,8 +7,8 @@
 #include <cmath>
 #include <vector>
 
-#include "model/complexity.h"
-#include "model/rng.h"
+#include "model/runtime/complexity.h"
+#include "model/runtime/rng.h"
 
 namespace lw {
 

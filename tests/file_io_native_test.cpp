@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
+#include "model/runtime/blob.h"
 #include "model/native/file_io.h"
 
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "model/idx.h"
+#include "model/native/idx.h"
 #include "model/native/dataset.h"
 #include "tests/test_data.h"
 

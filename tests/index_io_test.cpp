@@ -2,9 +2,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "model/f16.h"
-#include "model/index_io.h"
-#include "model/rng.h"
+#include "model/runtime/f16.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/rng.h"
 
 namespace lw {
 namespace {

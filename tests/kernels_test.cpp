@@ -10,10 +10,10 @@
 #include <random>
 #include <vector>
 
-#include "model/kernels/dense.h"
-#include "model/kernels/dense_ref.h"
-#include "model/kernels/pack.h"
-#include "model/kernels/sigmoid.h"
+#include "model/runtime/kernels/dense.h"
+#include "model/runtime/kernels/dense_ref.h"
+#include "model/runtime/kernels/pack.h"
+#include "model/runtime/kernels/sigmoid.h"
 
 namespace {
 

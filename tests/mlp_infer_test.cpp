@@ -1,6 +1,6 @@
 // Mlp (packed SIMD inference) vs an independent double-precision Eigen
 // forward pass of the same network, plus its input validation.
-#include "model/mlp_infer.h"
+#include "model/runtime/mlp_infer.h"
 
 #include <Eigen/Core>
 #include <catch2/catch.hpp>
@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "model/kernels/sigmoid.h"
+#include "model/runtime/kernels/sigmoid.h"
 
 namespace {
 

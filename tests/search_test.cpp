@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "model/search.h"
+#include "model/runtime/search.h"
 
 namespace {
 

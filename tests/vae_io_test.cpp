@@ -1,10 +1,11 @@
-// Model weight blobs and training checkpoints: round trips, f16 tolerance,
-// and that a loaded decoder reproduces the original's output.
+// Model weight blobs: round trips, f16 tolerance, and that a loaded decoder
+// reproduces the original's output. Checkpoints: checkpoint_native_test.cpp.
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/runtime/mlp_infer.h"
+#include "model/runtime/rng.h"
+#include "model/runtime/vae_io.h"
 
 namespace lw {
 namespace {
@@ -16,12 +17,15 @@ VaeConfig small_config() {
   return c;
 }
 
+// The decoder's pixel probabilities for each column of z ([latent x n]), by
+// the runtime's MLP (same layout: column-major [latent x n] is row-major
+// [n x latent]).
 Eigen::MatrixXf decode_probabilities(const VaeParams& p, const VaeConfig& c, const Eigen::MatrixXf& z) {
-  VaeScratch s;
-  s.resize(c, static_cast<int>(z.cols()));
-  s.z = z;
-  decode(p, &s);
-  return (1.0f / (1.0f + (-s.logits.array()).exp())).matrix();
+  Mlp mlp;
+  REQUIRE(make_decoder_mlp(p, /*sigmoid_output=*/true, &mlp).ok());
+  Eigen::MatrixXf probs(c.input_dim, z.cols());
+  REQUIRE(mlp.forward(z.data(), static_cast<int>(z.cols()), probs.data()).ok());
+  return probs;
 }
 
 }  // namespace
@@ -37,7 +41,9 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
 
   std::vector<uint8_t> f32, f16;
   const std::vector<float> kl = {0.1f, 2.0f, 0.0f, 3.5f, 1.0f};
-  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, {{"stats.kl_per_dim", {5}, kl}}).ok());
+  ModelStats stats;
+  stats.kl_per_dim = kl;
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF32, "{}", &f32, &stats).ok());
   REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kF16, "{}", &f16).ok());
   CHECK(f16.size() < f32.size() * 0.6);
 
@@ -57,7 +63,9 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
   BlobReader reader;
   REQUIRE(BlobReader::parse(f32.data(), f32.size(), &reader).ok());
   std::vector<float> kl_read;
-  REQUIRE(read_kl_per_dim(reader, &kl_read).ok());
+  ModelStats read_stats;
+  REQUIRE(read_model_stats(reader, &read_stats).ok());
+  kl_read = read_stats.kl_per_dim;
   CHECK(kl_read == kl);
 }
 
@@ -78,41 +86,6 @@ TEST_CASE("model blob errors name the problem", "[vae_io]") {
   const Status s = read_model_blob(bytes.data(), bytes.size(), &c, &p, nullptr);
   INFO(s.message());
   CHECK(s.message().find("dec.1.weight") != std::string::npos);
-}
-
-TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters", "[vae_io]") {
-  TrainConfig train;
-  train.epochs = 7;
-  train.batch = 32;
-  train.schedule = LrSchedule::kCosine;
-  train.kl_warmup_epochs = 2;
-  train.seed = 99;
-  TrainState state;
-  REQUIRE(init_train_state(small_config(), train, &state).ok());
-  state.adam.step = 1234;
-  state.adam.m.dec[0].W.setConstant(0.25f);
-  state.epochs_done = 3;
-  state.best_epoch = 2;
-  state.best_val = 250.5;
-  state.rng.next_u64();
-  std::vector<uint8_t> bytes;
-  REQUIRE(write_checkpoint(state, "{\"epoch\":3}", &bytes).ok());
-  TrainState loaded;
-  REQUIRE(read_checkpoint(bytes.data(), bytes.size(), &loaded).ok());
-  CHECK(loaded.weights.enc[0].W == state.weights.enc[0].W);
-  CHECK(loaded.adam.m.dec[0].W == state.adam.m.dec[0].W);
-  CHECK(loaded.adam.step == 1234);
-  CHECK(loaded.rng.state() == state.rng.state());
-  CHECK(loaded.epochs_done == 3);
-  CHECK(loaded.best_epoch == 2);
-  CHECK(loaded.best_val == Approx(250.5));
-  CHECK(loaded.train.schedule == LrSchedule::kCosine);
-  CHECK(loaded.train.kl_warmup_epochs == 2);
-  CHECK(loaded.train.seed == 99);
-  // A model blob is not a checkpoint.
-  std::vector<uint8_t> model;
-  REQUIRE(write_model_blob(state.config, state.weights, kPartDecoder | kPartEncoder, DType::kF32, "", &model).ok());
-  CHECK(read_checkpoint(model.data(), model.size(), &loaded).message().find("checkpoint") != std::string::npos);
 }
 
 }  // namespace lw

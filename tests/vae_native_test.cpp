@@ -5,10 +5,10 @@
 #include <cmath>
 #include <numeric>
 
-#include "model/adam.h"
-#include "model/rng.h"
-#include "model/train.h"
-#include "model/vae.h"
+#include "model/train/adam.h"
+#include "model/runtime/rng.h"
+#include "model/train/train.h"
+#include "model/train/vae.h"
 #include "tests/test_data.h"
 
 namespace lw {

@@ -7,14 +7,14 @@
 #include <cstdio>
 #include <numeric>
 
-#include "model/complexity.h"
-#include "model/f16.h"
-#include "model/index_io.h"
+#include "model/runtime/complexity.h"
+#include "model/runtime/f16.h"
+#include "model/runtime/index_io.h"
+#include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/train.h"
-#include "model/vae_io.h"
-#include "tools/args.h"
+#include "model/runtime/latent_stats.h"
+#include "model/runtime/vae_io.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/manifest.h"
@@ -24,36 +24,13 @@
 namespace lw {
 namespace {
 
-Status parse_dtype(const std::string& text, DType* out) {
-  if (text == "f16") {
-    *out = DType::kF16;
-  } else if (text == "f32") {
-    *out = DType::kF32;
-  } else {
-    return Status::Error("--dtype must be f16 or f32, got '" + text + "'");
-  }
-  return Status::Ok();
-}
+DType dtype_of(const std::string& name) { return name == "f32" ? DType::kF32 : DType::kF16; }
 
 Status write_blob_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   LW_RETURN_IF_ERROR(write_file_atomic(path, bytes.data(), bytes.size()));
   std::printf("  %-28s %9zu bytes  sha256 %s\n", path.c_str(), bytes.size(),
               sha256_hex(bytes.data(), bytes.size()).substr(0, 16).c_str());
   return Status::Ok();
-}
-
-// Mean over images of each dimension's KL(q(z_i|x) || N(0,1)), nats.
-std::vector<float> kl_per_dimension(const Eigen::MatrixXf& mu, const Eigen::MatrixXf& sigma) {
-  std::vector<float> kl(static_cast<size_t>(mu.rows()), 0.0f);
-  for (Eigen::Index k = 0; k < mu.rows(); ++k) {
-    double sum = 0;
-    for (Eigen::Index i = 0; i < mu.cols(); ++i) {
-      const double m = mu(k, i), s = sigma(k, i);
-      sum += 0.5 * (m * m + s * s - 1.0) - std::log(s);
-    }
-    kl[static_cast<size_t>(k)] = static_cast<float>(sum / std::max<Eigen::Index>(1, mu.cols()));
-  }
-  return kl;
 }
 
 std::vector<int> all_ids(int n) {
@@ -64,98 +41,74 @@ std::vector<int> all_ids(int n) {
 
 }  // namespace
 
-Status cmd_export(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data", "anomaly-k"}, {}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out-dir"));
-  DType dtype;
-  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
-  int anomaly_k = 0;
-  LW_RETURN_IF_ERROR(args.get_int("anomaly-k", 100, 1, 10000, &anomaly_k));
-  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+Status cmd_export(const ExportOptions& o) {
+  const DType dtype = dtype_of(o.dtype);
+  const int anomaly_k = o.anomaly_k;
+  const std::string& model_path = o.model;
+  const std::string& dir = o.out_dir;
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
-  const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, all_ids(data.test_images.count));
-  Eigen::MatrixXf mu, sigma;
-  encode_all(params, config, test_x, &mu, &sigma);
-  const uint32_t latent = static_cast<uint32_t>(config.latent);
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
+  const int n_test = data.test_images.count;
+  const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
+  std::vector<float> mu, sigma;
+  LW_RETURN_IF_ERROR(encode_images(params, test_x.data(), n_test, &mu, &sigma));
 
-  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
-                           json_escape(config.describe()) + ",\"anomaly_k\":" + std::to_string(anomaly_k) + "}";
+  const std::string meta =
+      Json{{"source", model_path}, {"architecture", config.describe()}, {"anomaly_k", anomaly_k}}.dump();
   // The decoder blob carries each dimension's mean KL on the test set, which
   // the page uses to order and fold the sliders.
   std::vector<uint8_t> decoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder,
-                                      {{"stats.kl_per_dim", {latent}, kl_per_dimension(mu, sigma)}}));
+  ModelStats decoder_stats;
+  decoder_stats.kl_per_dim = kl_per_dimension(mu.data(), sigma.data(), n_test, config.latent);
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder, &decoder_stats));
   // The encoder blob carries what the page's anomaly score is compared with:
   // the test garments' scores (grey pixels, as the page scores them), sorted.
   std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
   std::fflush(stdout);
-  const std::vector<double> iwae = iwae_nll(params, config, test_x, anomaly_k, kEvalNoiseSeed);
-  const std::vector<double> elbo = neg_elbo_per_image(params, config, test_x, kEvalNoiseSeed);
+  std::vector<double> iwae;
+  LW_RETURN_IF_ERROR(iwae_images(params, test_x.data(), n_test, anomaly_k, kEvalNoiseSeed, &iwae));
+  std::vector<ElboTerms> terms;
+  LW_RETURN_IF_ERROR(neg_elbo_images(params, test_x.data(), n_test, kEvalNoiseSeed, &terms));
+  std::vector<double> elbo(terms.size());
+  for (size_t i = 0; i < terms.size(); ++i) elbo[i] = terms[i].neg_elbo();
   // And their complexity-corrected scores, IWAE NLL minus input complexity
-  // (model/complexity.h): what flags drawings and photos that are not garments.
-  std::vector<float> ood(iwae.size());
+  // (model/runtime/complexity.h): what flags drawings and photos that are not garments.
+  std::vector<double> ood(iwae.size());
   for (size_t i = 0; i < iwae.size(); ++i) {
-    const float* x = test_x.col(static_cast<Eigen::Index>(i)).data();
-    ood[i] = static_cast<float>(iwae[i] - input_complexity(x, kImageSide, kImageSide));
+    ood[i] = iwae[i] - input_complexity(test_x.data() + i * kImagePixels, kImageSide, kImageSide);
   }
-  const uint32_t count = static_cast<uint32_t>(iwae.size());
-  std::vector<StatTensor> stats = {{"stats.test_iwae_sorted", {count}, std::vector<float>(iwae.begin(), iwae.end())},
-                                   {"stats.test_neg_elbo_sorted", {count}, std::vector<float>(elbo.begin(), elbo.end())},
-                                   {"stats.test_ood_sorted", {count}, ood}};
-  for (StatTensor& t : stats) std::sort(t.values.begin(), t.values.end());
-  // The most anomalous test garments (highest IWAE NLL), as index ids.
-  std::vector<int> order = all_ids(static_cast<int>(iwae.size()));
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return iwae[static_cast<size_t>(a)] != iwae[static_cast<size_t>(b)] ? iwae[static_cast<size_t>(a)] > iwae[static_cast<size_t>(b)] : a < b;
-  });
+  // The most anomalous test garments as index ids (the test file follows the training file).
   constexpr int kTopAnomalies = 100;
-  StatTensor top_ids{"stats.anomalous_ids", {kTopAnomalies}, {}}, top_nll{"stats.anomalous_nll", {kTopAnomalies}, {}};
-  for (int i = 0; i < kTopAnomalies; ++i) {
-    const int pos = order[static_cast<size_t>(i)];
-    top_ids.values.push_back(static_cast<float>(data.train_images.count + pos));  // exact in f32
-    top_nll.values.push_back(static_cast<float>(iwae[static_cast<size_t>(pos)]));
-  }
-  stats.push_back(top_ids);
-  stats.push_back(top_nll);
+  const ModelStats stats = encoder_stats(iwae, elbo, ood, data.train_images.count, kTopAnomalies);
   std::vector<uint8_t> encoder;
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, stats));
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, &stats));
   std::printf("exported %s (%s, %s):\n", model_path.c_str(), config.describe().c_str(), dtype_name(dtype).c_str());
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/decoder.lwb", decoder));
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/encoder.lwb", encoder));
   return write_manifest(dir);
 }
 
-Status cmd_index(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out-dir", "dtype", "data"}, {"no-pixels"}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out-dir"));
-  DType dtype;
-  LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
-  const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+Status cmd_index(const IndexOptions& o) {
+  const DType dtype = dtype_of(o.dtype);
+  const std::string& model_path = o.model;
+  const std::string& dir = o.out_dir;
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
 
   // All 70,000 garments in source order: training file, then test file.
   const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
-  Eigen::MatrixXf mu(config.latent, n), sigma(config.latent, n);
+  std::vector<float> mu, sigma;
   {
-    Eigen::MatrixXf m, s;
-    encode_all(params, config, images_to_matrix(data.train_images, all_ids(n_train)), &m, &s);
-    mu.leftCols(n_train) = m;
-    sigma.leftCols(n_train) = s;
-    encode_all(params, config, images_to_matrix(data.test_images, all_ids(n_test)), &m, &s);
-    mu.rightCols(n_test) = m;
-    sigma.rightCols(n_test) = s;
+    std::vector<float> x = image_floats(data.train_images, all_ids(n_train));
+    const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
+    x.insert(x.end(), test_x.begin(), test_x.end());
+    LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, &mu, &sigma));
   }
   std::vector<uint8_t> labels(static_cast<size_t>(n)), splits(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -166,26 +119,24 @@ Status cmd_index(int argc, char** argv) {
   if (dtype == DType::kF16) {
     // Round what the blob will store (mu and 1/(2 sigma^2)) through f16 first,
     // so the stored log-normalisers agree with the stored weights.
-    for (Eigen::Index i = 0; i < mu.size(); ++i) {
-      mu.data()[i] = f16_to_f32(f32_to_f16(mu.data()[i]));
-      const float s = sigma.data()[i];
+    for (size_t i = 0; i < mu.size(); ++i) {
+      mu[i] = f16_to_f32(f32_to_f16(mu[i]));
+      const float s = sigma[i];
       const float inv2var = f16_to_f32(f32_to_f16(0.5f / (s * s)));
-      sigma.data()[i] = std::sqrt(0.5f / inv2var);
+      sigma[i] = std::sqrt(0.5f / inv2var);
     }
   }
   LatentIndex index;
-  // mu and sigma are [d x n] column-major == row-major [n x d].
   LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
-  const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"items\":" + std::to_string(n) +
-                           ",\"train_items\":" + std::to_string(n_train) + "}";
+  const std::string meta = Json{{"source", model_path}, {"items", n}, {"train_items", n_train}}.dump();
   std::vector<uint8_t> bytes;
   LW_RETURN_IF_ERROR(write_index_blob(index, architecture_of(config), extras, dtype, meta, &bytes));
   std::printf("indexed %d garments (%d train, %d test), %d dims, %s:\n", n, n_train, n_test, config.latent,
               dtype_name(dtype).c_str());
   LW_RETURN_IF_ERROR(write_blob_file(dir + "/index.lwb", bytes));
-  if (!args.has("no-pixels")) {
+  if (!o.no_pixels) {
     LW_RETURN_IF_ERROR(write_pixel_pages(data, dir));
     std::printf("  %s/%s/ %d pages of %d garments\n", dir.c_str(), kPixelPagesDir,
                 (n + kPixelPageSize - 1) / kPixelPageSize, kPixelPageSize);

@@ -1,80 +1,52 @@
-// wardrobe sample / reconstruct: PNG grids of generated and reconstructed garments.
+// wardrobe sample / reconstruct: PNG grids of generated and reconstructed
+// garments, decoded by the runtime's decoder (the page's code).
+#include <algorithm>
 #include <cstdio>
 
+#include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
-#include "model/rng.h"
-#include "model/train.h"
-#include "tools/args.h"
+#include "model/runtime/rng.h"
 #include "tools/commands.h"
 #include "tools/model_file.h"
 #include "tools/png_grid.h"
 
 namespace lw {
-namespace {
-
-// Decodes z ([latent x n]) to bytes (n x 784).
-std::vector<uint8_t> decode_to_bytes(const VaeParams& params, const VaeConfig& config, const Eigen::MatrixXf& z) {
-  VaeScratch scratch;
-  scratch.resize(config, static_cast<int>(z.cols()));
-  scratch.z = z;
-  decode(params, &scratch);
-  const Eigen::MatrixXf probs = (1.0f / (1.0f + (-scratch.logits.array()).exp())).matrix();
-  std::vector<uint8_t> bytes(static_cast<size_t>(probs.size()));
-  probabilities_to_bytes(probs.data(), static_cast<int>(probs.size()), bytes.data());
-  return bytes;
-}
-
-}  // namespace
-
-Status cmd_sample(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out", "n", "seed", "temperature", "scale", "cols"}, {}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out"));
-  int n = 0, scale = 0, cols = 0;
-  uint64_t seed = 0;
-  float temperature = 1;
-  LW_RETURN_IF_ERROR(args.get_int("n", 64, 1, 4096, &n));
-  LW_RETURN_IF_ERROR(args.get_int("scale", 3, 1, 32, &scale));
-  LW_RETURN_IF_ERROR(args.get_int("cols", 8, 1, 256, &cols));
-  LW_RETURN_IF_ERROR(args.get_u64("seed", 1, &seed));
-  LW_RETURN_IF_ERROR(args.get_float("temperature", 1.0f, 0.0f, 10.0f, &temperature));
+Status cmd_sample(const SampleOptions& o) {
+  const int n = o.n, scale = o.scale, cols = o.cols;
+  const float temperature = o.temperature;
   VaeConfig config;
   VaeParams params;
-  LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));
-  Rng rng(seed);
-  Eigen::MatrixXf z(config.latent, n);
-  for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = temperature * static_cast<float>(rng.normal());
-  const std::string out = args.get_string("out", "");
-  LW_RETURN_IF_ERROR(write_png_grid(out, decode_to_bytes(params, config, z), n, cols, scale));
+  LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
+  Rng rng(o.seed);
+  // z [n x latent] row-major: sample i takes normals [i * latent, (i + 1) * latent).
+  std::vector<float> z(static_cast<size_t>(n) * config.latent);
+  for (float& v : z) v = temperature * static_cast<float>(rng.normal());
+  std::vector<uint8_t> pixels;
+  LW_RETURN_IF_ERROR(decode_images(params, z.data(), n, &pixels));
+  const std::string& out = o.out;
+  LW_RETURN_IF_ERROR(write_png_grid(out, pixels, n, cols, scale));
   std::printf("wrote %d samples (temperature %.2f) to %s\n", n, temperature, out.c_str());
   return Status::Ok();
 }
 
-Status cmd_reconstruct(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"model", "out", "data", "n", "scale", "cols"}, {"only-reconstructions"}));
-  LW_RETURN_IF_ERROR(args.require("model"));
-  LW_RETURN_IF_ERROR(args.require("out"));
-  int n = 0, scale = 0, cols = 0;
-  LW_RETURN_IF_ERROR(args.get_int("n", 32, 1, 1024, &n));
-  LW_RETURN_IF_ERROR(args.get_int("scale", 3, 1, 32, &scale));
-  LW_RETURN_IF_ERROR(args.get_int("cols", 8, 1, 256, &cols));
+Status cmd_reconstruct(const ReconstructOptions& o) {
+  const int n = o.n, scale = o.scale, cols = o.cols;
   VaeConfig config;
   VaeParams params;
-  LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));
+  LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
+  LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
   std::vector<int> ids(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i;
-  const Eigen::MatrixXf x = images_to_matrix(data.test_images, ids);
-  Eigen::MatrixXf mu, sigma;
-  encode_all(params, config, x, &mu, &sigma);
-  const std::vector<uint8_t> recon = decode_to_bytes(params, config, mu);
+  const std::vector<float> x = image_floats(data.test_images, ids);
+  std::vector<float> mu, sigma;
+  LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, &mu, &sigma));
+  std::vector<uint8_t> recon;
+  LW_RETURN_IF_ERROR(decode_images(params, mu.data(), n, &recon));
   // Rows alternate: originals, then their reconstructions (from z = mu).
   // --only-reconstructions leaves the dataset's own images out (for pictures
   // that get committed: the dataset's images are never committed).
-  const bool originals = !args.has("only-reconstructions");
+  const bool originals = !o.only_reconstructions;
   std::vector<uint8_t> grid;
   for (int start = 0; start < n; start += cols) {
     const int row = std::min(cols, n - start);
@@ -87,7 +59,7 @@ Status cmd_reconstruct(int argc, char** argv) {
                 recon.begin() + static_cast<long>(start + row) * kImagePixels);
     grid.resize(grid.size() + static_cast<size_t>(cols - row) * kImagePixels, 0);
   }
-  const std::string out = args.get_string("out", "");
+  const std::string& out = o.out;
   const int tiles = static_cast<int>(grid.size() / kImagePixels);
   LW_RETURN_IF_ERROR(write_png_grid(out, grid, tiles, cols, scale));
   std::printf("wrote %d test garments and their reconstructions to %s\n", n, out.c_str());

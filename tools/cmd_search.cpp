@@ -2,14 +2,14 @@
 // its retrieval evaluation against the Euclidean baseline.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "model/index_io.h"
+#include "model/runtime/index_io.h"
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/rng.h"
-#include "tools/args.h"
+#include "model/runtime/rng.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -22,67 +22,50 @@ Status load_index(const std::string& path, LatentIndex* index, IndexExtras* extr
   return read_index_blob(bytes.data(), bytes.size(), index, extras).with_context(path);
 }
 
-Status parse_metric(const std::string& text, Metric* metric) {
-  if (text == "likelihood") {
-    *metric = Metric::kLikelihood;
-  } else if (text == "euclidean") {
-    *metric = Metric::kEuclidean;
-  } else {
-    return Status::Error("--metric must be likelihood or euclidean, got '" + text + "'");
-  }
-  return Status::Ok();
-}
-
 const char* metric_name(Metric m) { return m == Metric::kLikelihood ? "likelihood" : "euclidean"; }
 
 }  // namespace
 
-Status cmd_search(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"index", "z", "item", "k", "metric", "split", "class"}, {"json"}));
-  LW_RETURN_IF_ERROR(args.require("index"));
-  if (args.has("z") == args.has("item")) return Status::Error("give exactly one of --z and --item");
-  Metric metric;
-  LW_RETURN_IF_ERROR(parse_metric(args.get_string("metric", "likelihood"), &metric));
+Status cmd_search(const SearchOptions& o) {
+  if (o.z.empty() == (o.item < 0)) return Status::Error("give exactly one of --z and --item");
+  const Metric metric = o.metric == "euclidean" ? Metric::kEuclidean : Metric::kLikelihood;
   SearchFilter filter;
-  const std::string split = args.get_string("split", "all");
-  if (split == "train") {
-    filter.split = 0;
-  } else if (split == "test") {
-    filter.split = 1;
-  } else if (split != "all") {
-    return Status::Error("--split must be all, train or test, got '" + split + "'");
-  }
-  LW_RETURN_IF_ERROR(args.get_int("class", -1, -1, 9, &filter.label));
+  filter.split = o.split == "train" ? 0 : o.split == "test" ? 1 : -1;
+  filter.label = o.label;
   LatentIndex index;
   IndexExtras extras;
-  LW_RETURN_IF_ERROR(load_index(args.get_string("index", ""), &index, &extras));
-  int k = 0;
-  LW_RETURN_IF_ERROR(args.get_int("k", 10, 1, index.n, &k));
-  std::vector<float> z;
-  if (args.has("z")) {
-    LW_RETURN_IF_ERROR(args.get_float_list("z", &z));
-  } else {
-    int item = 0;
-    LW_RETURN_IF_ERROR(args.get_int("item", 0, 0, index.n - 1, &item));
+  LW_RETURN_IF_ERROR(load_index(o.index, &index, &extras));
+  const int k = o.k;
+  if (k > index.n) {
+    return Status::Error("--k must be an integer in [1, " + std::to_string(index.n) + "], got '" + std::to_string(k) + "'");
+  }
+  std::vector<float> z = o.z;
+  if (z.empty()) {
+    if (o.item >= index.n) {
+      return Status::Error("--item must be an integer in [0, " + std::to_string(index.n - 1) + "], got '" +
+                           std::to_string(o.item) + "'");
+    }
     z.resize(static_cast<size_t>(index.d));
-    index.mu_of(item, z.data());
+    index.mu_of(o.item, z.data());
   }
   std::vector<SearchHit> hits;
   LW_RETURN_IF_ERROR(search(index, z.data(), static_cast<int>(z.size()), k, metric, filter, &hits));
-  if (args.has("json")) {
-    std::string s = "{\"metric\":\"" + std::string(metric_name(metric)) + "\",\"k\":" + std::to_string(k) + ",\"z\":[";
-    for (size_t i = 0; i < z.size(); ++i) s += (i ? "," : "") + json_number(z[i], 7);
-    s += "],\"results\":[";
-    for (size_t i = 0; i < hits.size(); ++i) {
-      const int id = hits[i].id;
-      s += std::string(i ? "," : "") + "{\"id\":" + std::to_string(id) + ",\"label\":" +
-           std::to_string(index.label[static_cast<size_t>(id)]) + ",\"class\":" +
-           json_escape(kClassNames[index.label[static_cast<size_t>(id)]]) + ",\"split\":\"" +
-           (index.split[static_cast<size_t>(id)] ? "test" : "train") + "\",\"score\":" + json_number(hits[i].score, 7) +
-           "}";
+  if (o.json) {
+    Json j;
+    j["metric"] = metric_name(metric);
+    j["k"] = k;
+    j["z"] = Json::array();
+    for (float v : z) j["z"].push_back(json_number(v, 7));
+    j["results"] = Json::array();
+    for (const SearchHit& hit : hits) {
+      const size_t id = static_cast<size_t>(hit.id);
+      j["results"].push_back({{"id", hit.id},
+                              {"label", index.label[id]},
+                              {"class", kClassNames[index.label[id]]},
+                              {"split", index.split[id] ? "test" : "train"},
+                              {"score", json_number(hit.score, 7)}});
     }
-    std::printf("%s]}\n", s.c_str());
+    std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%-4s %-6s %-12s %-6s %s\n", "rank", "id", "class", "split",
                 metric == Metric::kLikelihood ? "log q(z|x)" : "distance");
@@ -153,21 +136,19 @@ RetrievalStats evaluate_retrieval(const LatentIndex& index, Metric metric, int l
   return r;
 }
 
-std::string retrieval_json(const RetrievalStats& r) {
-  return "{\"self_retrieval\":" + json_number(r.self_retrieval) + ",\"class_agreement_top10\":" +
-         json_number(r.class_agreement) + ",\"knn1_accuracy\":" + json_number(r.knn1) +
-         ",\"knn5_accuracy\":" + json_number(r.knn5) + "}";
+Json retrieval_json(const RetrievalStats& r) {
+  return {{"self_retrieval", json_number(r.self_retrieval)},
+          {"class_agreement_top10", json_number(r.class_agreement)},
+          {"knn1_accuracy", json_number(r.knn1)},
+          {"knn5_accuracy", json_number(r.knn5)}};
 }
 
 }  // namespace
 
-Status cmd_eval_search(int argc, char** argv) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv, {"index", "limit"}, {"json"}));
-  LW_RETURN_IF_ERROR(args.require("index"));
+Status cmd_eval_search(const EvalSearchOptions& o) {
   LatentIndex index;
   IndexExtras extras;
-  LW_RETURN_IF_ERROR(load_index(args.get_string("index", ""), &index, &extras));
+  LW_RETURN_IF_ERROR(load_index(o.index, &index, &extras));
   int first_test = index.n;
   for (int i = 0; i < index.n; ++i) {
     if (index.split[static_cast<size_t>(i)] == 1) {
@@ -176,13 +157,17 @@ Status cmd_eval_search(int argc, char** argv) {
     }
   }
   if (first_test == index.n) return Status::Error("index has no test items");
-  int limit = 0;
-  LW_RETURN_IF_ERROR(args.get_int("limit", index.n - first_test, 1, index.n - first_test, &limit));
+  const int n_test = index.n - first_test;
+  if (o.limit > n_test) {
+    return Status::Error("--limit must be an integer in [1, " + std::to_string(n_test) + "], got '" +
+                         std::to_string(o.limit) + "'");
+  }
+  const int limit = o.limit > 0 ? o.limit : n_test;
   const RetrievalStats like = evaluate_retrieval(index, Metric::kLikelihood, limit, first_test);
   const RetrievalStats eucl = evaluate_retrieval(index, Metric::kEuclidean, limit, first_test);
-  if (args.has("json")) {
-    std::printf("{\"test_items\":%d,\"likelihood\":%s,\"euclidean\":%s}\n", limit, retrieval_json(like).c_str(),
-                retrieval_json(eucl).c_str());
+  if (o.json) {
+    const Json j = {{"test_items", limit}, {"likelihood", retrieval_json(like)}, {"euclidean", retrieval_json(eucl)}};
+    std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%d test garments            likelihood  euclidean\n", limit);
     std::printf("  self-retrieval (rank 1)   %9.4f  %9.4f\n", like.self_retrieval, eucl.self_retrieval);

@@ -9,9 +9,9 @@
 
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
-#include "model/train.h"
-#include "model/vae_io.h"
-#include "tools/args.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/progress.h"
@@ -19,74 +19,49 @@
 namespace lw {
 namespace {
 
-struct TrainFlags {
-  std::string data_dir;
-  std::string out;            // best model (weights blob); PATH.ckpt is the latest checkpoint
-  std::string resume;         // checkpoint to continue from
-  std::string log_path;       // JSON lines, one per epoch
-  int validation = 5000;      // training images held out for early stopping
-  int train_limit = 0;        // use only the first N training images (0 = all); for tests
-  int test_limit = 0;         // evaluate on the first N test images (0 = all)
-  bool quiet = false;
-};
-
-Status parse_train_flags(int argc, char** argv, VaeConfig* config, TrainConfig* train, TrainFlags* flags) {
-  Args args;
-  LW_RETURN_IF_ERROR(args.parse(argc, argv,
-                                {"data", "latent", "hidden", "epochs", "batch", "lr", "lr-min", "schedule",
-                                 "kl-warmup", "seed", "out", "resume", "log", "validation", "train-limit",
-                                 "test-limit", "threads"},
-                                {"no-binarize", "quiet"}));
-  LW_RETURN_IF_ERROR(args.require("out"));
-  flags->out = args.get_string("out", "");
-  flags->resume = args.get_string("resume", "");
-  flags->log_path = args.get_string("log", flags->out + ".log.jsonl");
-  flags->data_dir = resolve_data_dir(args.get_string("data", ""));
-  flags->quiet = args.has("quiet");
-  LW_RETURN_IF_ERROR(args.get_int("latent", 16, 1, 1024, &config->latent));
-  LW_RETURN_IF_ERROR(args.get_int_list("hidden", {512, 256}, &config->hidden));
-  LW_RETURN_IF_ERROR(args.get_int("epochs", 20, 1, 100000, &train->epochs));
-  LW_RETURN_IF_ERROR(args.get_int("batch", 128, 1, 65536, &train->batch));
-  LW_RETURN_IF_ERROR(args.get_float("lr", 1e-3f, 1e-7f, 0.5f, &train->lr));
-  LW_RETURN_IF_ERROR(args.get_float("lr-min", 0.0f, 0.0f, train->lr, &train->lr_min));
-  const std::string schedule = args.get_string("schedule", "constant");
-  if (schedule == "cosine") {
-    train->schedule = LrSchedule::kCosine;
-  } else if (schedule == "constant") {
-    train->schedule = LrSchedule::kConstant;
-  } else {
-    return Status::Error("--schedule must be constant or cosine, got '" + schedule + "'");
+// The run's model and training settings from the flags (ranges checked by
+// the parser; the cross-flag rules here and in TrainConfig::validate).
+Status configure(const TrainOptions& o, VaeConfig* config, TrainConfig* train) {
+  config->latent = o.latent;
+  config->hidden = o.hidden;
+  train->epochs = o.epochs;
+  train->batch = o.batch;
+  train->lr = o.lr;
+  if (o.lr_min > o.lr) {
+    return Status::Error("--lr-min " + std::to_string(o.lr_min) + " must not exceed --lr " + std::to_string(o.lr));
   }
-  LW_RETURN_IF_ERROR(args.get_int("kl-warmup", 0, 0, 100000, &train->kl_warmup_epochs));
-  LW_RETURN_IF_ERROR(args.get_u64("seed", 1, &train->seed));
-  train->binarize = !args.has("no-binarize");
-  LW_RETURN_IF_ERROR(args.get_int("validation", 5000, 0, 59000, &flags->validation));
-  LW_RETURN_IF_ERROR(args.get_int("train-limit", 0, 0, 60000, &flags->train_limit));
-  LW_RETURN_IF_ERROR(args.get_int("test-limit", 0, 0, 10000, &flags->test_limit));
-  int threads = 0;
-  LW_RETURN_IF_ERROR(args.get_int("threads", 0, 0, 256, &threads));
-  if (threads > 0) omp_set_num_threads(threads);
-  return Status::Ok();
+  train->lr_min = o.lr_min;
+  train->schedule = o.schedule == "cosine" ? LrSchedule::kCosine : LrSchedule::kConstant;
+  train->kl_warmup_epochs = o.kl_warmup;
+  train->seed = o.seed;
+  train->binarize = !o.no_binarize;
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  return config->validate();
 }
 
 std::string epoch_json(int epoch, double lr, double beta, const EpochStats& train, const EpochStats& val,
                        const EpochStats& test, double seconds, double images_per_s) {
-  std::string s = "{\"epoch\":" + std::to_string(epoch);
-  s += ",\"lr\":" + json_number(lr) + ",\"kl_weight\":" + json_number(beta);
-  s += ",\"train_neg_elbo\":" + json_number(train.neg_elbo) + ",\"train_rec\":" + json_number(train.rec) +
-       ",\"train_kl\":" + json_number(train.kl);
-  s += ",\"val_neg_elbo\":" + json_number(val.neg_elbo);
-  s += ",\"test_neg_elbo\":" + json_number(test.neg_elbo) + ",\"test_rec\":" + json_number(test.rec) +
-       ",\"test_kl\":" + json_number(test.kl);
-  s += ",\"seconds\":" + json_number(seconds) + ",\"images_per_s\":" + json_number(images_per_s) + "}";
-  return s;
+  const Json j = {{"epoch", epoch},
+                  {"lr", json_number(lr)},
+                  {"kl_weight", json_number(beta)},
+                  {"train_neg_elbo", json_number(train.neg_elbo)},
+                  {"train_rec", json_number(train.rec)},
+                  {"train_kl", json_number(train.kl)},
+                  {"val_neg_elbo", json_number(val.neg_elbo)},
+                  {"test_neg_elbo", json_number(test.neg_elbo)},
+                  {"test_rec", json_number(test.rec)},
+                  {"test_kl", json_number(test.kl)},
+                  {"seconds", json_number(seconds)},
+                  {"images_per_s", json_number(images_per_s)}};
+  return j.dump();
 }
 
-Status save_checkpoint_files(const TrainState& state, const TrainFlags& flags, const std::string& command,
-                             bool improved) {
-  const std::string meta = "{\"command\":" + json_escape(command) + ",\"epoch\":" + std::to_string(state.epochs_done) +
-                           ",\"best_epoch\":" + std::to_string(state.best_epoch) +
-                           ",\"best_val_neg_elbo\":" + json_number(state.best_val) + "}";
+Status save_checkpoint_files(const TrainState& state, const TrainOptions& flags, bool improved) {
+  const std::string meta = Json{{"command", flags.command},
+                                {"epoch", state.epochs_done},
+                                {"best_epoch", state.best_epoch},
+                                {"best_val_neg_elbo", json_number(state.best_val)}}
+                               .dump();
   std::vector<uint8_t> bytes;
   LW_RETURN_IF_ERROR(write_checkpoint(state, meta, &bytes));
   LW_RETURN_IF_ERROR(write_file_atomic(flags.out + ".ckpt", bytes.data(), bytes.size()));
@@ -100,16 +75,17 @@ Status save_checkpoint_files(const TrainState& state, const TrainFlags& flags, c
 
 }  // namespace
 
-Status cmd_train(int argc, char** argv) {
+Status cmd_train(const TrainOptions& options) {
   VaeConfig config;
   TrainConfig train;
-  TrainFlags flags;
-  LW_RETURN_IF_ERROR(parse_train_flags(argc, argv, &config, &train, &flags));
-  const std::string command = join_command(argc, argv, "wardrobe train");
+  LW_RETURN_IF_ERROR(configure(options, &config, &train));
+  TrainOptions flags = options;
+  if (flags.log.empty()) flags.log = flags.out + ".log.jsonl";
+  flags.data = resolve_data_dir(flags.data);
   // Fail before the long part if the outputs cannot be written.
   LW_RETURN_IF_ERROR(check_writable(flags.out));
   LW_RETURN_IF_ERROR(check_writable(flags.out + ".ckpt"));
-  LW_RETURN_IF_ERROR(check_writable(flags.log_path));
+  LW_RETURN_IF_ERROR(check_writable(flags.log));
 
   TrainState state;
   if (!flags.resume.empty()) {
@@ -122,9 +98,9 @@ Status cmd_train(int argc, char** argv) {
   }
 
   Dataset data;
-  LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data_dir, &data));
+  LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data, &data));
   std::vector<int> train_ids, val_ids;
-  const int n_train = flags.train_limit > 0 ? flags.train_limit : data.train_images.count;
+  const int n_train = flags.train_limit > 0 ? std::min(flags.train_limit, data.train_images.count) : data.train_images.count;
   split_train_validation(n_train, std::min(flags.validation, n_train / 2), &train_ids, &val_ids);
   std::vector<int> test_ids(static_cast<size_t>(flags.test_limit > 0 ? flags.test_limit : data.test_images.count));
   for (size_t i = 0; i < test_ids.size(); ++i) test_ids[i] = static_cast<int>(i);
@@ -135,8 +111,8 @@ Status cmd_train(int argc, char** argv) {
   std::fprintf(stderr, "training %s VAE (%zu parameters) on %zu images (%zu validation), %d threads\n",
                state.config.describe().c_str(), state.weights.num_params(), train_ids.size(), val_ids.size(),
                omp_get_max_threads());
-  std::ofstream log(flags.log_path, state.epochs_done > 0 ? std::ios::app : std::ios::trunc);
-  if (!log) return Status::Error(flags.log_path + ": cannot open log for writing");
+  std::ofstream log(flags.log, state.epochs_done > 0 ? std::ios::app : std::ios::trunc);
+  if (!log) return Status::Error(flags.log + ": cannot open log for writing");
 
   while (state.epochs_done < state.train.epochs) {
     const int epoch = state.epochs_done + 1;
@@ -165,7 +141,7 @@ Status cmd_train(int argc, char** argv) {
     std::fprintf(stderr, "epoch %d: train %.2f  val %.2f  test %.2f (rec %.2f, kl %.2f)  %.1f s, %.0f img/s%s\n",
                  epoch, train_stats.neg_elbo, val_stats.neg_elbo, test_stats.neg_elbo, test_stats.rec, test_stats.kl,
                  seconds, train_stats.images / seconds, improved ? "  *best" : "");
-    LW_RETURN_IF_ERROR(save_checkpoint_files(state, flags, command, improved));
+    LW_RETURN_IF_ERROR(save_checkpoint_files(state, flags, improved));
   }
   std::fprintf(stderr, "best validation negative ELBO %.2f at epoch %d; model: %s, checkpoint: %s.ckpt\n",
                state.best_val, state.best_epoch, flags.out.c_str(), flags.out.c_str());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/native/file_io.h"
+#include "model/runtime/vae_params.h"
 #include "tools/json.h"
 #include "tools/pixel_pages.h"
 
@@ -26,26 +27,24 @@ std::string sha256_hex(const uint8_t* data, size_t size) {
 }
 
 Status write_manifest(const std::string& dir) {
-  std::string json = "{\n  \"format\": 1,\n  \"blobs\": {";
-  bool first = true;
+  Json manifest;
+  manifest["format"] = 1;
+  manifest["blobs"] = Json::object();
   for (const char* name : {"decoder", "encoder", "index"}) {
     const std::string file = std::string(name) + ".lwb";
     std::vector<uint8_t> bytes;
     if (!read_file(dir + "/" + file, &bytes).ok()) continue;
-    json += std::string(first ? "" : ",") + "\n    \"" + name + "\": {\"file\": " + json_escape(file) +
-            ", \"bytes\": " + std::to_string(bytes.size()) + ", \"sha256\": \"" +
-            sha256_hex(bytes.data(), bytes.size()) + "\"}";
-    first = false;
+    manifest["blobs"][name] = {{"file", file}, {"bytes", bytes.size()}, {"sha256", sha256_hex(bytes.data(), bytes.size())}};
   }
-  json += "\n  }";
   PixelPagesInfo pages;
   if (read_pixel_pages_info(dir, &pages).ok()) {
-    json += ",\n  \"garments\": {\"dir\": " + json_escape(kPixelPagesDir) +
-            ", \"count\": " + std::to_string(pages.count) + ", \"page_size\": " + std::to_string(pages.page_size) +
-            ", \"item_bytes\": 784, \"train_count\": " + std::to_string(pages.train_count) + "}";
+    manifest["garments"] = {{"dir", kPixelPagesDir},       {"count", pages.count},
+                            {"page_size", pages.page_size}, {"item_bytes", kImagePixels},
+                            {"train_count", pages.train_count}};
   }
-  json += ",\n  \"classes\": [\"T-shirt/top\", \"Trouser\", \"Pullover\", \"Dress\", \"Coat\", \"Sandal\", \"Shirt\", "
-          "\"Sneaker\", \"Bag\", \"Ankle boot\"]\n}\n";
+  manifest["classes"] = Json::array();
+  for (const char* name : kClassNames) manifest["classes"].push_back(name);
+  const std::string json = manifest.dump(2) + "\n";
   return write_file_atomic(dir + "/manifest.json", reinterpret_cast<const uint8_t*>(json.data()), json.size());
 }
 

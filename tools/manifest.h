@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "model/status.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 

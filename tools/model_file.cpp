@@ -1,7 +1,7 @@
 #include "tools/model_file.h"
 
 #include "model/native/file_io.h"
-#include "model/vae_io.h"
+#include "model/runtime/vae_io.h"
 
 namespace lw {
 

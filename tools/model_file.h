@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "model/vae.h"
+#include "model/runtime/vae_params.h"
 
 namespace lw {
 

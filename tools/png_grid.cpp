@@ -1,8 +1,5 @@
 #include "tools/png_grid.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "model/native/file_io.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -10,13 +7,6 @@
 #include <stb/stb_image_write.h>
 
 namespace lw {
-
-void probabilities_to_bytes(const float* probs, int n, uint8_t* out) {
-  for (int i = 0; i < n; ++i) {
-    const float p = std::min(1.0f, std::max(0.0f, probs[i]));
-    out[i] = static_cast<uint8_t>(std::lround(p * 255.0f));
-  }
-}
 
 Status write_png_grid(const std::string& path, const std::vector<uint8_t>& images, int count, int cols, int scale) {
   constexpr int kSide = 28, kGap = 2;

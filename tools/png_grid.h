@@ -4,15 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 
 // images: count x 784 greyscale bytes. Laid out `cols` per row, each scaled
 // up `scale` times with crisp pixels, a 2-pixel gap between tiles.
 Status write_png_grid(const std::string& path, const std::vector<uint8_t>& images, int count, int cols, int scale);
-
-// Pixel probabilities (sigmoid of logits) to bytes 0..255.
-void probabilities_to_bytes(const float* probs, int n, uint8_t* out);
 
 }  // namespace lw

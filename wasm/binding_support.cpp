@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "model/vae_io.h"
+#include "model/runtime/vae_io.h"
 
 namespace lw {
 

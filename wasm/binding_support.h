@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "model/blob.h"
-#include "model/status.h"
-#include "model/vae.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/status.h"
+#include "model/runtime/vae_params.h"
 
 namespace lw {
 

@@ -21,12 +21,13 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/index_io.h"
-#include "model/mlp_infer.h"
-#include "model/search.h"
-#include "model/vae.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/mlp_infer.h"
+#include "model/runtime/model_stats.h"
+#include "model/runtime/search.h"
+#include "model/runtime/vae_params.h"
+#include "model/runtime/vae_io.h"
 #include "wasm/binding_support.h"
 
 namespace lw {
@@ -71,8 +72,9 @@ class WasmModel {
     BlobReader blob;
     Status s = staged_span(0, bytes, &data);
     if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), kPartDecoder, &blob, &config, &params);
-    std::vector<float> kl;
-    if (s.ok() && blob.find("stats.kl_per_dim") != nullptr) s = read_kl_per_dim(blob, &kl);
+    ModelStats stats;
+    if (s.ok()) s = read_model_stats(blob, &stats);
+    std::vector<float> kl = std::move(stats.kl_per_dim);
     Mlp mlp;
     if (s.ok()) s = make_decoder_mlp(params, /*sigmoid_output=*/true, &mlp);
     if (s.ok()) s = mlp.reserve(1);
@@ -237,22 +239,7 @@ class WasmIndex {
   // projectionPtr(). Computed once, on first use.
   int project() {
     if (index_.n < 1) return fail("index: not loaded");
-    if (!projection_.empty()) return 0;
-    const int d = index_.d;
-    const float* mean = extras_.pca_mean.data();
-    const float* c0 = extras_.pca_components.data();
-    const float* c1 = c0 + d;
-    projection_.resize(static_cast<size_t>(index_.n) * 2);
-    for (int i = 0; i < index_.n; ++i) {
-      float x = 0.0f, y = 0.0f;
-      for (int k = 0; k < d; ++k) {
-        const float m = index_.mu_soa[index_.offset(i, k)] - mean[k];
-        x += m * c0[k];
-        y += m * c1[k];
-      }
-      projection_[2 * static_cast<size_t>(i)] = x;
-      projection_[2 * static_cast<size_t>(i) + 1] = y;
-    }
+    if (projection_.empty()) project_pca(index_, extras_, &projection_);
     return 0;
   }
   uintptr_t projectionPtr() const { return reinterpret_cast<uintptr_t>(projection_.data()); }

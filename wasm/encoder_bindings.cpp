@@ -14,10 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "model/anomaly.h"
-#include "model/blob.h"
-#include "model/vae.h"
-#include "model/vae_io.h"
+#include "model/runtime/anomaly.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/model_stats.h"
+#include "model/runtime/vae_params.h"
+#include "model/runtime/vae_io.h"
 #include "wasm/binding_support.h"
 
 namespace lw {
@@ -30,25 +31,6 @@ Status read_staged_part(int offset, int bytes, uint32_t part, const char* what, 
   Status s = staged_span(offset, bytes, &data);
   if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), part, blob, config, params);
   return s.with_context(what);
-}
-
-// Reads an optional f32 stats tensor of rank 1 (empty if absent).
-Status read_stat(const BlobReader& blob, const std::string& name, std::vector<float>* out) {
-  out->clear();
-  const TensorInfo* t = blob.find(name);
-  if (t == nullptr) return Status::Ok();
-  if (t->shape.size() != 1) return Status::Error(name + " must have rank 1");
-  out->resize(t->shape[0]);
-  return blob.read_f32(name, {t->shape[0]}, out->data(), out->size());
-}
-
-// The same for a score distribution, which must be in ascending order.
-Status read_sorted_stat(const BlobReader& blob, const std::string& name, std::vector<float>* out) {
-  LW_RETURN_IF_ERROR(read_stat(blob, name, out));
-  for (size_t i = 1; i < out->size(); ++i) {
-    if ((*out)[i] < (*out)[i - 1]) return Status::Error(name + " is not sorted");
-  }
-  return Status::Ok();
 }
 
 class WasmEncoder {
@@ -94,7 +76,6 @@ class WasmEncoder {
     const std::vector<float>& sorted = which == 1 ? test_elbo_ : which == 2 ? test_ood_ : test_iwae_;
     return sorted.empty() ? -1.0 : percentile_of(sorted, value);
   }
-  int testCount() const { return static_cast<int>(test_iwae_.size()); }
 
   int anomalyCount() const { return static_cast<int>(anomalous_ids_.size()); }
   uintptr_t anomalyIdsPtr() const { return reinterpret_cast<uintptr_t>(anomalous_ids_.data()); }
@@ -114,22 +95,16 @@ class WasmEncoder {
       }
       params.dec = std::move(dec_params.dec);
     }
-    std::vector<float> iwae, elbo, ood, ids, nll;
-    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_iwae_sorted", &iwae).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_neg_elbo_sorted", &elbo).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_sorted_stat(enc_blob, "stats.test_ood_sorted", &ood).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_ids", &ids).with_context("encoder"));
-    LW_RETURN_IF_ERROR(read_stat(enc_blob, "stats.anomalous_nll", &nll).with_context("encoder"));
-    if (ids.size() != nll.size()) return Status::Error("encoder: stats.anomalous_ids and _nll differ in length");
+    ModelStats stats;
+    LW_RETURN_IF_ERROR(read_model_stats(enc_blob, &stats).with_context("encoder"));
     AnomalyScorer scorer;
     LW_RETURN_IF_ERROR(scorer.init(params));
     scorer_ = std::move(scorer);
-    test_iwae_ = std::move(iwae);
-    test_elbo_ = std::move(elbo);
-    test_ood_ = std::move(ood);
-    anomalous_ids_.resize(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) anomalous_ids_[i] = static_cast<int32_t>(ids[i]);
-    anomalous_nll_ = std::move(nll);
+    test_iwae_ = std::move(stats.test_iwae_sorted);
+    test_elbo_ = std::move(stats.test_neg_elbo_sorted);
+    test_ood_ = std::move(stats.test_ood_sorted);
+    anomalous_ids_ = std::move(stats.anomalous_ids);
+    anomalous_nll_ = std::move(stats.anomalous_nll);
     input_.assign(static_cast<size_t>(scorer_.pixels()), 0.0f);
     output_.assign(static_cast<size_t>(2 * scorer_.latent()), 0.0f);
     return Status::Ok();
@@ -166,7 +141,6 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe_encoder) {
       .function("complexity", &lw::WasmEncoder::complexity)
       .function("ood", &lw::WasmEncoder::ood)
       .function("percentile", &lw::WasmEncoder::percentile)
-      .function("testCount", &lw::WasmEncoder::testCount)
       .function("anomalyCount", &lw::WasmEncoder::anomalyCount)
       .function("anomalyIdsPtr", &lw::WasmEncoder::anomalyIdsPtr)
       .function("anomalyNllPtr", &lw::WasmEncoder::anomalyNllPtr);

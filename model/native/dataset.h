@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "model/idx.h"
-#include "model/status.h"
+#include "model/native/idx.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 

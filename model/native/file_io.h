@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/status.h"
+#include "model/runtime/status.h"
 
 namespace lw {
 

@@ -12,8 +12,26 @@ function f16ToF32(h) {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** Map of tensor name -> { shape: number[], data: Float32Array } for float tensors. */
-export function readBlobTensors(bytes) {
+const DTYPE_NAMES = { 1: 'f32', 2: 'f16', 3: 'u8', 4: 'i32', 5: 'u32', 6: 'u64' };
+const DTYPE_SIZES = { 1: 4, 2: 2, 3: 1, 4: 4, 5: 4, 6: 8 };
+
+function readElement(dv, dtype, at) {
+  switch (dtype) {
+    case 1: return dv.getFloat32(at, true);
+    case 2: return f16ToF32(dv.getUint16(at, true));
+    case 3: return dv.getUint8(at);
+    case 4: return dv.getInt32(at, true);
+    case 5: return dv.getUint32(at, true);
+    default: return Number(dv.getBigUint64(at, true));
+  }
+}
+
+/**
+ * Map of tensor name -> { shape: number[], dtype: 'f32' | ..., data } for the
+ * float tensors (data: Float32Array), or with { allDtypes: true } for every
+ * tensor (data: Float64Array, integers as numbers; the golden comparison).
+ */
+export function readBlobTensors(bytes, { allDtypes = false } = {}) {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (magic !== 'LWARDROB') throw new Error(`not a LWARDROB blob (magic ${JSON.stringify(magic)})`);
@@ -31,14 +49,13 @@ export function readBlobTensors(bytes) {
     for (let i = 0; i < rank; i++) shape.push(dv.getUint32(e + 72 + 4 * i, true));
     const start = payloadOffset + Number(dv.getBigUint64(e + 88, true));
     const n = shape.reduce((a, b) => a * b, 1);
-    if (dtype !== 1 && dtype !== 2) continue;  // only float tensors
-    const size = dtype === 1 ? 4 : 2;
+    if (!DTYPE_SIZES[dtype]) throw new Error(`tensor ${name} has an unknown dtype ${dtype}`);
+    if (!allDtypes && dtype !== 1 && dtype !== 2) continue;  // only float tensors
+    const size = DTYPE_SIZES[dtype];
     if (start + n * size > bytes.byteLength) throw new Error(`tensor ${name} runs past the end of the blob`);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      data[i] = dtype === 1 ? dv.getFloat32(start + 4 * i, true) : f16ToF32(dv.getUint16(start + 2 * i, true));
-    }
-    tensors.set(name, { shape, data });
+    const data = allDtypes ? new Float64Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = readElement(dv, dtype, start + size * i);
+    tensors.set(name, { shape, dtype: DTYPE_NAMES[dtype], data });
   }
   return tensors;
 }

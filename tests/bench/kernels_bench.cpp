@@ -26,10 +26,10 @@
 #include <time.h>
 #endif
 
-#include "model/kernels/dense_ref.h"
-#include "model/kernels/sigmoid.h"
-#include "model/kernels/simd.h"
-#include "model/mlp_infer.h"
+#include "model/runtime/kernels/dense_ref.h"
+#include "model/runtime/kernels/sigmoid.h"
+#include "model/runtime/kernels/simd.h"
+#include "model/runtime/mlp_infer.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 if(NOT LW_WASM)
   add_executable(lw_golden ${CMAKE_CURRENT_LIST_DIR}/runtime_golden.cpp)
   target_include_directories(lw_golden PRIVATE ${PROJECT_SOURCE_DIR})
-  target_link_libraries(lw_golden PRIVATE lw_native)
+  target_link_libraries(lw_golden PRIVATE lw_train)
   add_executable(lw_runtime_bench ${CMAKE_CURRENT_LIST_DIR}/runtime_bench.cpp)
   target_include_directories(lw_runtime_bench PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(lw_runtime_bench PRIVATE lw_native)

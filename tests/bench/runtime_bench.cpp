@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "model/index_io.h"
-#include "model/mlp_infer.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/mlp_infer.h"
 #include "model/native/file_io.h"
-#include "model/search.h"
-#include "model/vae_io.h"
+#include "model/runtime/search.h"
+#include "model/runtime/vae_io.h"
 
 namespace {
 

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/mlp_infer.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/mlp_infer.h"
 #include "model/native/file_io.h"
-#include "model/vae.h"
-#include "model/vae_io.h"
+#include "model/train/vae.h"
+#include "model/runtime/vae_io.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "model/search.h"
+#include "model/runtime/search.h"
 
 namespace lw {
 namespace {

@@ -1,4 +1,4 @@
-// Micro-benchmark of lw::search (model/search.h): median time per query over
+// Micro-benchmark of lw::search (model/runtime/search.h): median time per query over
 // a random index, for each metric and kernel, single thread. Callable from
 // any tool; lw_search_bench (search_bench_main.cpp) prints its JSON.
 #pragma once

@@ -1,6 +1,6 @@
 // Fuzz target: the LWARDROB container parser (BlobReader::parse), every
 // typed accessor on what it accepts, and the model / checkpoint readers on
-// top of it (read_model_blob, read_kl_per_dim, read_checkpoint).
+// top of it (read_model_blob, read_model_stats, read_checkpoint).
 //
 // Each input is tried as given and again with its checksums recomputed
 // (fuzz_util.h), so mutations also reach the structural checks.
@@ -10,8 +10,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "model/blob.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace lw::fuzz {
@@ -96,8 +97,8 @@ void check_model(const BlobReader& blob) {
   for (const ParamRef<float>& p : params.params()) {
     for (size_t i = 0; i < p.size(); ++i) LW_FUZZ_CHECK(std::isfinite(p.data[i]));
   }
-  std::vector<float> kl;
-  (void)read_kl_per_dim(blob, &kl);
+  ModelStats stats;
+  (void)read_model_stats(blob, &stats);
   // Round trip: what was accepted is written and read back identically.
   std::vector<uint8_t> bytes;
   Status s = write_model_blob(config, params, parts, DType::kF32, "{}", &bytes);

@@ -6,7 +6,7 @@
 // rejected one leaves the output untouched and says why.
 #include <cstring>
 
-#include "model/idx.h"
+#include "model/native/idx.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

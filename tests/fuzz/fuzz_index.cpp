@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "model/index_io.h"
+#include "model/runtime/index_io.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace lw::fuzz {

@@ -19,7 +19,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "model/search.h"
+#include "model/runtime/search.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #if defined(__clang__)

@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "model/crc32.h"
-#include "model/status.h"
-#include "model/vae.h"
+#include "model/runtime/crc32.h"
+#include "model/runtime/status.h"
+#include "model/runtime/vae_params.h"
 
 namespace lw::fuzz {
 

@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "model/blob.h"
-#include "model/index_io.h"
-#include "model/rng.h"
-#include "model/train.h"
-#include "model/vae_io.h"
+#include "model/runtime/blob.h"
+#include "model/runtime/index_io.h"
+#include "model/runtime/rng.h"
+#include "model/train/train.h"
+#include "model/runtime/vae_io.h"
+#include "model/train/checkpoint.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace lw {
@@ -67,9 +68,12 @@ void blob_corpus() {
   must(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF32, "{\"epoch\":3}", &model), "model");
   must(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF16, "", &model16), "f16 model");
   must(write_model_blob(config, params, kPartDecoder, DType::kF16, "{\"decoder\":true}", &dec), "decoder");
-  const std::vector<StatTensor> stats = {{"stats.kl_per_dim", {2}, {1.5f, 0.01f}},
-                                         {"stats.other", {2, 2}, {0.0f, 1.0f, -1.0f, 2.5f}}};
-  must(write_model_blob(config, params, kPartEncoder, DType::kF32, "", &enc_kl, stats), "encoder + stats");
+  ModelStats stats;
+  stats.kl_per_dim = {1.5f, 0.01f};
+  stats.test_iwae_sorted = {1.0f, 2.0f, 2.5f};
+  stats.anomalous_ids = {60001, 60000};
+  stats.anomalous_nll = {300.0f, 290.0f};
+  must(write_model_blob(config, params, kPartEncoder, DType::kF32, "", &enc_kl, &stats), "encoder + stats");
 
   TrainConfig train;
   train.epochs = 4;

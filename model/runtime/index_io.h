@@ -1,0 +1,39 @@
+// The latent index blob: every garment's posterior q(z|x) in the layout the
+// search scans (blocked structure of arrays, precomputed 1/(2 sigma^2) and
+// per-item log-normaliser), plus what the page shows beside it: a 2-D PCA of
+// the mu, and per-class mean directions. Tensor list in docs/FORMAT.md.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/runtime/blob.h"
+#include "model/runtime/search.h"
+
+namespace lw {
+
+// Items are stored in source order: ids 0..59,999 are the training file's
+// images 0..59,999 and ids 60,000..69,999 the test file's 0..9,999.
+
+struct IndexExtras {
+  std::vector<float> pca_mean;        // [d], mean of mu over all items
+  std::vector<float> pca_components;  // [2 x d] row-major, unit principal axes of mu
+  std::vector<float> pca_variance;    // [2], variance of mu along each axis
+  std::vector<float> class_means;     // [10 x d] row-major, mean mu of each class (all items)
+};
+
+// Computes the PCA (2 axes) and the class means from row-major mu [n x d].
+void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, IndexExtras* extras);
+
+// Every item's coordinates on the two PCA axes: xy [n x 2] row-major (x, y
+// interleaved), (mu - pca_mean) . pca_components[axis]. What the page's map plots.
+void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy);
+
+// storage applies to mu_soa and inv2var_soa (f32 or f16); lognorm stays f32.
+Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
+                        const std::string& metadata_json, std::vector<uint8_t>* out);
+
+// Parses and validates an index blob, rebuilding the search structures.
+Status read_index_blob(const uint8_t* data, size_t size, LatentIndex* index, IndexExtras* extras);
+
+}  // namespace lw

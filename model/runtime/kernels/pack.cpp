@@ -1,0 +1,28 @@
+#include "model/runtime/kernels/pack.h"
+
+namespace lw {
+namespace kernels {
+
+void pack_dense(const float* w, const float* b, int in, int out, PackedDense* packed) {
+  packed->in = in;
+  packed->out = out;
+  packed->panels = (out + kPanel - 1) / kPanel;
+  packed->groups = (packed->panels + kGroup - 1) / kGroup;
+  packed->data.assign(static_cast<size_t>(packed->panels) * kPanel * (static_cast<size_t>(in) + 1),
+                      0.0f);
+  for (int g = 0; g < packed->groups; ++g) {
+    float* dst = packed->data.data() + packed->group_offset(g);
+    const int o0 = g * kGroup * kPanel;
+    const int width = packed->group_panels(g) * kPanel;  // floats per input index
+    const int rows = std::min(width, out - o0);          // real outputs in the group
+    for (int r = 0; r < rows; ++r) dst[r] = b[o0 + r];
+    for (int i = 0; i < in; ++i) {
+      float* row = dst + static_cast<size_t>(1 + i) * width;
+      const float* src = w + static_cast<size_t>(i) * out + o0;
+      for (int r = 0; r < rows; ++r) row[r] = src[r];
+    }
+  }
+}
+
+}  // namespace kernels
+}  // namespace lw

@@ -1,0 +1,130 @@
+#include "model/runtime/vae_io.h"
+
+#include <Eigen/Core>
+
+namespace lw {
+namespace {
+
+using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+bool is_decoder_tensor(const std::string& name) { return name.rfind("dec.", 0) == 0; }
+
+bool wanted(const std::string& name, uint32_t parts) {
+  return is_decoder_tensor(name) ? (parts & kPartDecoder) != 0 : (parts & kPartEncoder) != 0;
+}
+
+// Weights and biases of some layers, counted in 64 bits without allocating.
+uint64_t param_count(const std::vector<LayerShape>& layers) {
+  uint64_t n = 0;
+  for (const LayerShape& l : layers) n += static_cast<uint64_t>(l.out) * (static_cast<uint64_t>(l.in) + 1);
+  return n;
+}
+
+void drop_unwanted(uint32_t parts, VaeParams* params) {
+  if ((parts & kPartEncoder) == 0) {
+    params->enc.clear();
+    params->enc_mu = Dense{};
+    params->enc_logvar = Dense{};
+  }
+  if ((parts & kPartDecoder) == 0) params->dec.clear();
+}
+
+}  // namespace
+
+Status add_weight_tensor(BlobWriter* writer, const std::string& name, const ParamRef<const float>& p, DType storage) {
+  if (p.cols == 1) {
+    return writer->add_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size(), storage);
+  }
+  const RowMajorMatrix rm = Eigen::Map<const Eigen::MatrixXf>(p.data, p.rows, p.cols);
+  return writer->add_f32(name, {static_cast<uint32_t>(p.rows), static_cast<uint32_t>(p.cols)}, rm.data(), p.size(),
+                         storage);
+}
+
+Status read_weight_tensor(const BlobReader& blob, const std::string& name, const ParamRef<float>& p) {
+  if (p.cols == 1) return blob.read_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size());
+  RowMajorMatrix rm(p.rows, p.cols);
+  LW_RETURN_IF_ERROR(blob.read_f32(name, {static_cast<uint32_t>(p.rows), static_cast<uint32_t>(p.cols)}, rm.data(),
+                                   p.size()));
+  Eigen::Map<Eigen::MatrixXf>(p.data, p.rows, p.cols) = rm;
+  return Status::Ok();
+}
+
+Architecture architecture_of(const VaeConfig& config) {
+  Architecture arch;
+  arch.input_dim = static_cast<uint32_t>(config.input_dim);
+  arch.latent = static_cast<uint32_t>(config.latent);
+  for (int h : config.hidden) arch.hidden.push_back(static_cast<uint32_t>(h));
+  arch.hidden_activation = kActReLU;
+  arch.output_activation = kActBernoulliLogits;
+  return arch;
+}
+
+Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
+  if (arch.hidden_activation != kActReLU) return Status::Error("unsupported hidden activation code " + std::to_string(arch.hidden_activation));
+  if (arch.output_activation != kActBernoulliLogits) {
+    return Status::Error("unsupported output activation code " + std::to_string(arch.output_activation));
+  }
+  VaeConfig c;
+  c.input_dim = static_cast<int>(std::min<uint32_t>(arch.input_dim, 1u << 30));
+  c.latent = static_cast<int>(std::min<uint32_t>(arch.latent, 1u << 30));
+  c.hidden.clear();
+  for (uint32_t h : arch.hidden) c.hidden.push_back(static_cast<int>(std::min<uint32_t>(h, 1u << 30)));
+  LW_RETURN_IF_ERROR(c.validate().with_context("architecture in blob header"));
+  *config = c;
+  return Status::Ok();
+}
+
+Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
+                        const std::string& metadata_json, std::vector<uint8_t>* out,
+                        const ModelStats* stats) {
+  BlobWriter writer(BlobKind::kModelWeights, architecture_of(config), parts);
+  if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
+  for (const ParamRef<const float>& p : params.params()) {
+    if (wanted(p.name, parts)) LW_RETURN_IF_ERROR(add_weight_tensor(&writer, p.name, p, storage));
+  }
+  if (stats != nullptr) LW_RETURN_IF_ERROR(write_model_stats(*stats, &writer));
+  return writer.finish(out);
+}
+
+Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts) {
+  if (blob.kind() != BlobKind::kModelWeights && blob.kind() != BlobKind::kTrainingCheckpoint) {
+    return Status::Error("expected model weights, found a " + blob_kind_name(blob.kind()) + " blob");
+  }
+  const uint32_t present = blob.parts() & (kPartEncoder | kPartDecoder);
+  if (present == 0) return Status::Error("model blob holds neither encoder nor decoder");
+  VaeConfig c;
+  LW_RETURN_IF_ERROR(config_from_architecture(blob.arch(), &c));
+  // The header alone must not decide how much memory we allocate (a 7 KB
+  // blob claiming 1048576-16384-2 asked for 64 GiB): the parts present must
+  // fit in the floats the blob actually stores. (allocate_params also
+  // allocates an absent half, at most about twice the present one's size,
+  // so memory stays within a small multiple of the blob's size.)
+  uint64_t stored = 0;
+  for (const TensorInfo& t : blob.tensors()) {
+    if (t.dtype == DType::kF32 || t.dtype == DType::kF16) stored += t.count();
+  }
+  const uint64_t needed = ((present & kPartEncoder) ? param_count(c.encoder_layers()) : 0) +
+                          ((present & kPartDecoder) ? param_count(c.decoder_layers()) : 0);
+  if (needed > stored) {
+    return Status::Error("architecture " + c.describe() + " in the blob header needs " + std::to_string(needed) +
+                         " weights, the blob stores only " + std::to_string(stored) + " float values");
+  }
+  VaeParams p;
+  allocate_params(c, &p);
+  for (const ParamRef<float>& ref : p.params()) {
+    if (wanted(ref.name, present)) LW_RETURN_IF_ERROR(read_weight_tensor(blob, ref.name, ref));
+  }
+  drop_unwanted(present, &p);
+  *config = c;
+  *params = std::move(p);
+  if (parts) *parts = present;
+  return Status::Ok();
+}
+
+Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts) {
+  BlobReader blob;
+  LW_RETURN_IF_ERROR(BlobReader::parse(data, size, &blob));
+  return read_model_blob(blob, config, params, parts);
+}
+
+}  // namespace lw

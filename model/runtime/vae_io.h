@@ -1,0 +1,35 @@
+// The VAE <-> blob glue: model weight blobs (encoder and/or decoder, f32 or
+// f16). Training checkpoints build on it in model/train/checkpoint.h.
+// Tensor names and layouts are specified in docs/FORMAT.md.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/runtime/blob.h"
+#include "model/runtime/model_stats.h"
+#include "model/runtime/vae_params.h"
+
+namespace lw {
+
+Architecture architecture_of(const VaeConfig& config);
+Status config_from_architecture(const Architecture& arch, VaeConfig* config);
+
+// Writes the selected parts (kPartEncoder | kPartDecoder) of the weights and,
+// if given, the statistics (model/runtime/model_stats.h).
+Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32_t parts, DType storage,
+                        const std::string& metadata_json, std::vector<uint8_t>* out,
+                        const ModelStats* stats = nullptr);
+
+// Reads a model weights blob or a training checkpoint's weights. Parts absent
+// from the blob are left unallocated (zero-size); *parts says which are there.
+Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts);
+Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts);
+
+// One weight or bias tensor: blobs store weights [out, in] row-major, Eigen
+// keeps [out x in] column-major; biases are [out] either way. The reader
+// checks the stored shape against p's.
+Status add_weight_tensor(BlobWriter* writer, const std::string& name, const ParamRef<const float>& p, DType storage);
+Status read_weight_tensor(const BlobReader& blob, const std::string& name, const ParamRef<float>& p);
+
+}  // namespace lw

@@ -1,0 +1,124 @@
+#include "model/runtime/vae_params.h"
+
+#include <cmath>
+
+#include "model/runtime/rng.h"
+
+namespace lw {
+
+Status VaeConfig::validate() const {
+  if (input_dim < 1 || input_dim > 1 << 20) return Status::Error("input size must be in [1, 1048576]");
+  if (latent < 1 || latent > 1024) return Status::Error("latent size must be in [1, 1024], got " + std::to_string(latent));
+  if (hidden.empty() || hidden.size() > 8) return Status::Error("need 1 to 8 hidden layers");
+  for (int h : hidden) {
+    if (h < 1 || h > 16384) return Status::Error("hidden layer size must be in [1, 16384], got " + std::to_string(h));
+  }
+  return Status::Ok();
+}
+
+std::vector<LayerShape> VaeConfig::encoder_layers() const {
+  std::vector<LayerShape> layers;
+  int in = input_dim;
+  for (int h : hidden) {
+    layers.push_back({h, in});
+    in = h;
+  }
+  layers.push_back({latent, in});  // mu
+  layers.push_back({latent, in});  // log-variance
+  return layers;
+}
+
+std::vector<LayerShape> VaeConfig::decoder_layers() const {
+  std::vector<LayerShape> layers;
+  int in = latent;
+  for (int h : decoder_hidden()) {
+    layers.push_back({h, in});
+    in = h;
+  }
+  layers.push_back({input_dim, in});  // logits
+  return layers;
+}
+
+std::string VaeConfig::describe() const {
+  // std::to_string, not a stringstream: iostreams would add ~100 KB to the wasm module.
+  std::string out = std::to_string(input_dim);
+  for (int h : hidden) out += "-" + std::to_string(h);
+  return out + "-" + std::to_string(latent);
+}
+
+namespace {
+
+template <typename T, typename Dense>
+void add_dense(const std::string& prefix, Dense& d, std::vector<ParamRef<T>>* out) {
+  out->push_back({prefix + ".weight", d.W.data(), static_cast<int>(d.W.rows()), static_cast<int>(d.W.cols())});
+  out->push_back({prefix + ".bias", d.b.data(), static_cast<int>(d.b.rows()), 1});
+}
+
+template <typename T>
+void allocate_dense(int out, int in, DenseT<T>* d) {
+  d->W.setZero(out, in);
+  d->b.setZero(out);
+}
+
+}  // namespace
+
+template <typename T>
+std::vector<ParamRef<T>> VaeParamsT<T>::params() {
+  std::vector<ParamRef<T>> out;
+  for (size_t i = 0; i < enc.size(); ++i) add_dense<T>("enc." + std::to_string(i), enc[i], &out);
+  add_dense<T>("enc.mu", enc_mu, &out);
+  add_dense<T>("enc.logvar", enc_logvar, &out);
+  for (size_t i = 0; i < dec.size(); ++i) add_dense<T>("dec." + std::to_string(i), dec[i], &out);
+  return out;
+}
+
+template <typename T>
+std::vector<ParamRef<const T>> VaeParamsT<T>::params() const {
+  std::vector<ParamRef<const T>> out;
+  for (ParamRef<T>& p : const_cast<VaeParamsT<T>*>(this)->params()) out.push_back({p.name, p.data, p.rows, p.cols});
+  return out;
+}
+
+template <typename T>
+size_t VaeParamsT<T>::num_params() const {
+  size_t n = 0;
+  for (const ParamRef<const T>& p : params()) n += p.size();
+  return n;
+}
+
+template <typename T>
+void allocate_params(const VaeConfig& c, VaeParamsT<T>* p) {
+  const std::vector<LayerShape> enc = c.encoder_layers();  // hidden layers, mu, log-variance
+  p->enc.resize(enc.size() - 2);
+  for (size_t i = 0; i < p->enc.size(); ++i) allocate_dense(enc[i].out, enc[i].in, &p->enc[i]);
+  allocate_dense(enc[enc.size() - 2].out, enc[enc.size() - 2].in, &p->enc_mu);
+  allocate_dense(enc.back().out, enc.back().in, &p->enc_logvar);
+  const std::vector<LayerShape> dec = c.decoder_layers();
+  p->dec.resize(dec.size());
+  for (size_t i = 0; i < dec.size(); ++i) allocate_dense(dec[i].out, dec[i].in, &p->dec[i]);
+}
+
+template <typename T>
+void init_params(const VaeConfig& c, uint64_t seed, VaeParamsT<T>* p) {
+  allocate_params(c, p);
+  Rng rng(seed);
+  for (ParamRef<T>& ref : p->params()) {
+    if (ref.cols == 1) continue;  // biases start at zero
+    // He-uniform for ReLU layers; the heads and output layer get the same
+    // fan-in scaling, and the log-variance head starts 10x smaller so sigma
+    // starts near 1 for every input.
+    double limit = std::sqrt(6.0 / ref.cols);
+    if (ref.name == "enc.logvar.weight") limit *= 0.1;
+    for (size_t i = 0; i < ref.size(); ++i) ref.data[i] = static_cast<T>((2.0 * rng.uniform() - 1.0) * limit);
+  }
+}
+
+// float for everything; double for the training code's gradient tests.
+template struct VaeParamsT<float>;
+template struct VaeParamsT<double>;
+template void allocate_params<float>(const VaeConfig&, VaeParamsT<float>*);
+template void allocate_params<double>(const VaeConfig&, VaeParamsT<double>*);
+template void init_params<float>(const VaeConfig&, uint64_t, VaeParamsT<float>*);
+template void init_params<double>(const VaeConfig&, uint64_t, VaeParamsT<double>*);
+
+}  // namespace lw

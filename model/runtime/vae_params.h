@@ -1,0 +1,93 @@
+// The VAE's architecture and weights as data: what a model blob holds and
+// what the inference MLPs (model/runtime/mlp_infer.h) are built from. The
+// training code (model/train/vae.h) adds scratch buffers, forward and backward.
+//
+// Layout convention: W is stored [out x in] column-major (Eigen's default),
+// so a layer over a mini-batch [features x batch] is one GEMM H = W * X + b.
+// The structs are templates on the scalar type so the gradient tests can run
+// the training code in double precision; everything else uses float.
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/runtime/status.h"
+
+namespace lw {
+
+constexpr int kImageSide = 28;
+constexpr int kImagePixels = kImageSide * kImageSide;  // 784
+
+// One dense layer: W [out x in], b [out].
+struct LayerShape {
+  int out;
+  int in;
+};
+
+// Architecture. The decoder mirrors the encoder: hidden sizes reversed.
+struct VaeConfig {
+  int input_dim = kImagePixels;   // pixels per image
+  std::vector<int> hidden = {512, 256};  // encoder hidden sizes, input side first
+  int latent = 16;                // latent dimensions (one slider each)
+
+  std::vector<int> decoder_hidden() const { return {hidden.rbegin(), hidden.rend()}; }
+  // The dense layers in params() order. Encoder: the hidden layers, then the
+  // mu head and the log-variance head. Decoder: decoder_hidden(), then the
+  // output layer (logits).
+  std::vector<LayerShape> encoder_layers() const;
+  std::vector<LayerShape> decoder_layers() const;
+  Status validate() const;
+  std::string describe() const;   // "784-512-256-16"
+};
+
+template <typename T>
+struct DenseT {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  Matrix W;  // [out x in]
+  Vector b;  // [out]
+  int in() const { return static_cast<int>(W.cols()); }
+  int out() const { return static_cast<int>(W.rows()); }
+};
+
+// A named view of one parameter tensor, used by the optimizer, the blob
+// writer/reader and the gradient tests to walk every parameter in one order.
+template <typename T>
+struct ParamRef {
+  std::string name;  // e.g. "enc.0.weight", "dec.2.bias"
+  T* data;           // column-major storage
+  int rows;          // out features (weights) or length (biases)
+  int cols;          // in features (weights) or 1 (biases)
+  size_t size() const { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
+};
+
+// Weights (and, with the same shape, gradients and Adam moments).
+template <typename T>
+struct VaeParamsT {
+  std::vector<DenseT<T>> enc;  // enc[i]: [hidden[i] x (i ? hidden[i-1] : input_dim)], ReLU
+  DenseT<T> enc_mu;            // [latent x hidden.back()], linear
+  DenseT<T> enc_logvar;        // [latent x hidden.back()], linear
+  std::vector<DenseT<T>> dec;  // dec[i]: hidden reversed then input_dim; ReLU except the
+                               // last, which outputs logits [input_dim x hidden[0]]
+
+  // All parameters in a fixed order: enc.*, enc.mu, enc.logvar, dec.*.
+  std::vector<ParamRef<T>> params();
+  std::vector<ParamRef<const T>> params() const;
+  size_t num_params() const;
+};
+
+using Dense = DenseT<float>;
+using VaeParams = VaeParamsT<float>;
+
+// Allocates zeroed parameters with the config's shapes.
+template <typename T>
+void allocate_params(const VaeConfig& config, VaeParamsT<T>* params);
+
+// The starting weights of training (and of the tests' small models):
+// He-uniform weights, zero biases; deterministic for a seed. The log-variance
+// head starts small so early training is stable.
+template <typename T>
+void init_params(const VaeConfig& config, uint64_t seed, VaeParamsT<T>* params);
+
+}  // namespace lw

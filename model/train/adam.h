@@ -1,0 +1,45 @@
+// Adam (Kingma & Ba 2015) with bias correction, applied tensor by tensor.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "model/train/vae.h"
+
+namespace lw {
+
+struct AdamConfig {
+  float beta1 = 0.9f;    // first-moment decay
+  float beta2 = 0.999f;  // second-moment decay
+  float eps = 1e-8f;     // added to sqrt(v_hat)
+};
+
+// Optimizer state: moments with the parameters' shapes, and the step count.
+struct AdamState {
+  VaeParams m;       // first moments, same shapes as the weights
+  VaeParams v;       // second moments, same shapes as the weights
+  int64_t step = 0;  // number of updates applied
+};
+
+// One update of n parameters; `step` is the 1-based index of this update.
+void adam_update(const AdamConfig& config, float lr, int64_t step, const float* grad, float* param,
+                 float* m, float* v, size_t n);
+
+// Binds weights, gradients and state once (the tensor lists are built here,
+// not in the training step, which must not allocate).
+class Adam {
+ public:
+  Adam(const AdamConfig& config, VaeParams* weights, const VaeParams* grads, AdamState* state);
+  // One update of every tensor with learning rate lr (increments state->step).
+  void step(float lr);
+
+ private:
+  AdamConfig config_;
+  AdamState* state_;
+  std::vector<ParamRef<float>> weights_, m_, v_;  // one entry per tensor, same order
+  std::vector<ParamRef<const float>> grads_;      // same order as weights_
+};
+
+// Zeroed state (moments shaped like the config's weights, step 0).
+void init_adam_state(const VaeConfig& config, AdamState* state);
+
+}  // namespace lw

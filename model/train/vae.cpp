@@ -1,0 +1,166 @@
+#include "model/train/vae.h"
+
+#include <algorithm>
+#include <cmath>
+
+
+namespace lw {
+
+namespace {
+
+// In-place ReLU on a matrix's storage.
+template <typename M>
+void relu_inplace(M& m) {
+  m = m.cwiseMax(typename M::Scalar(0));
+}
+
+// Y = W * X + b (bias added per column).
+template <typename T>
+void dense_forward(const DenseT<T>& d, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                   typename DenseT<T>::Matrix* y) {
+  y->noalias() = d.W * x;
+  y->colwise() += d.b;
+}
+
+// Gradients of a dense layer given dY; writes dW, db and (if dx) dX.
+template <typename T>
+void dense_backward(const DenseT<T>& d, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                    const typename DenseT<T>::Matrix& dy, DenseT<T>* grad, typename DenseT<T>::Matrix* dx) {
+  grad->W.noalias() = dy * x.transpose();
+  grad->b.noalias() = dy.rowwise().sum();
+  if (dx) dx->noalias() = d.W.transpose() * dy;
+}
+
+}  // namespace
+
+template <typename T>
+void VaeScratchT<T>::resize(const VaeConfig& c, int b) {
+  batch = b;
+  enc_act.resize(c.hidden.size());
+  d_enc.resize(c.hidden.size());
+  for (size_t i = 0; i < c.hidden.size(); ++i) {
+    enc_act[i].resize(c.hidden[i], b);
+    d_enc[i].resize(c.hidden[i], b);
+  }
+  for (Matrix* m : {&mu, &logvar, &sigma, &eps, &z, &d_z, &d_mu, &d_logvar}) m->resize(c.latent, b);
+  const std::vector<int> dh = c.decoder_hidden();
+  dec_act.resize(dh.size());
+  d_dec.resize(dh.size());
+  for (size_t i = 0; i < dh.size(); ++i) {
+    dec_act[i].resize(dh[i], b);
+    d_dec[i].resize(dh[i], b);
+  }
+  logits.resize(c.input_dim, b);
+  d_logits.resize(c.input_dim, b);
+  rec.resize(b);
+  kl.resize(b);
+}
+
+template <typename T>
+void encode(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x, VaeScratchT<T>* s) {
+  for (size_t i = 0; i < p.enc.size(); ++i) {
+    if (i == 0) {
+      dense_forward(p.enc[i], x, &s->enc_act[i]);
+    } else {
+      dense_forward(p.enc[i], s->enc_act[i - 1], &s->enc_act[i]);
+    }
+    relu_inplace(s->enc_act[i]);
+  }
+  dense_forward(p.enc_mu, s->enc_act.back(), &s->mu);
+  dense_forward(p.enc_logvar, s->enc_act.back(), &s->logvar);
+  s->sigma = (s->logvar.array() * T(0.5)).exp().matrix();
+}
+
+template <typename T>
+void decode(const VaeParamsT<T>& p, VaeScratchT<T>* s) {
+  const size_t hidden_layers = p.dec.size() - 1;
+  for (size_t i = 0; i < hidden_layers; ++i) {
+    if (i == 0) {
+      dense_forward(p.dec[i], s->z, &s->dec_act[i]);
+    } else {
+      dense_forward(p.dec[i], s->dec_act[i - 1], &s->dec_act[i]);
+    }
+    relu_inplace(s->dec_act[i]);
+  }
+  dense_forward(p.dec.back(), s->dec_act.back(), &s->logits);
+}
+
+template <typename T>
+LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                 const Eigen::Ref<const typename DenseT<T>::Matrix>& eps, VaeScratchT<T>* s) {
+  encode(p, x, s);
+  s->eps = eps;
+  s->z = s->mu + s->sigma.cwiseProduct(s->eps);
+  decode(p, s);
+  const int b = s->batch;
+  const int n = static_cast<int>(x.rows());
+  for (int i = 0; i < b; ++i) {
+    s->rec(i) = bernoulli_nll(s->logits.col(i).data(), x.col(i).data(), n);
+    // KL(N(mu, sigma^2) || N(0, 1)) = -1/2 sum(1 + logvar - mu^2 - sigma^2).
+    s->kl(i) = T(-0.5) * (T(1) + s->logvar.col(i).array() - s->mu.col(i).array().square() -
+                          s->sigma.col(i).array().square())
+                             .sum();
+  }
+  LossSums sums;
+  sums.rec = static_cast<double>(s->rec.sum());
+  sums.kl = static_cast<double>(s->kl.sum());
+  return sums;
+}
+
+template <typename T>
+void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x, T beta,
+              VaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over) {
+  const T inv_b = T(1) / static_cast<T>(mean_over > 0 ? mean_over : s->batch);
+  // d(mean rec)/d logits = (sigmoid(l) - x) / B.
+  const int b = s->batch;
+  for (int i = 0; i < b; ++i) {
+    s->d_logits.col(i).array() =
+        (T(1) / (T(1) + (-s->logits.col(i).array()).exp()) - x.col(i).array()) * inv_b;
+  }
+  // Decoder, from the output layer back to z.
+  const size_t last = p.dec.size() - 1;
+  dense_backward(p.dec[last], s->dec_act[last - 1], s->d_logits, &g->dec[last], &s->d_dec[last - 1]);
+  for (size_t i = last - 1;; --i) {
+    // ReLU gate: the activation is zero exactly where the gradient is blocked.
+    s->d_dec[i] = (s->dec_act[i].array() > T(0)).select(s->d_dec[i], T(0));
+    if (i == 0) {
+      dense_backward(p.dec[0], s->z, s->d_dec[0], &g->dec[0], &s->d_z);
+      break;
+    }
+    dense_backward(p.dec[i], s->dec_act[i - 1], s->d_dec[i], &g->dec[i], &s->d_dec[i - 1]);
+  }
+  // Reparameterisation: z = mu + exp(logvar/2) * eps; KL terms in closed form:
+  // dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2.
+  s->d_mu = s->d_z + (beta * inv_b) * s->mu;
+  s->d_logvar = (s->d_z.array() * s->eps.array() * s->sigma.array() * T(0.5) +
+                 (beta * inv_b * T(0.5)) * (s->sigma.array().square() - T(1)))
+                    .matrix();
+  // Encoder heads, then the hidden layers.
+  const size_t top = p.enc.size() - 1;
+  dense_backward(p.enc_mu, s->enc_act[top], s->d_mu, &g->enc_mu, &s->d_enc[top]);
+  dense_backward(p.enc_logvar, s->enc_act[top], s->d_logvar, &g->enc_logvar,
+                 static_cast<typename DenseT<T>::Matrix*>(nullptr));
+  s->d_enc[top].noalias() += p.enc_logvar.W.transpose() * s->d_logvar;
+  for (size_t i = top;; --i) {
+    s->d_enc[i] = (s->enc_act[i].array() > T(0)).select(s->d_enc[i], T(0));
+    if (i == 0) {
+      dense_backward(p.enc[0], x, s->d_enc[0], &g->enc[0], static_cast<typename DenseT<T>::Matrix*>(nullptr));
+      break;
+    }
+    dense_backward(p.enc[i], s->enc_act[i - 1], s->d_enc[i], &g->enc[i], &s->d_enc[i - 1]);
+  }
+}
+
+#define LW_INSTANTIATE(T)                                                                                   \
+  template struct VaeScratchT<T>;                                                                           \
+  template void encode<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&, VaeScratchT<T>*); \
+  template void decode<T>(const VaeParamsT<T>&, VaeScratchT<T>*);                                           \
+  template LossSums forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,            \
+                               const Eigen::Ref<const DenseT<T>::Matrix>&, VaeScratchT<T>*);                \
+  template void backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&, T,            \
+                            VaeScratchT<T>*, VaeParamsT<T>*, int);
+
+LW_INSTANTIATE(float)
+LW_INSTANTIATE(double)
+
+}  // namespace lw

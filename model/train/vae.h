@@ -1,0 +1,83 @@
+// The VAE's training code: scratch buffers for a mini-batch, the Eigen forward
+// pass with the loss terms, and exact gradients (backward). Config and weights
+// are separate structs (model/runtime/vae_params.h, llama2.c style) so that
+// the training step allocates nothing; the runtime infers with its own fast
+// MLPs (model/runtime/mlp_infer.h) from the same weights.
+//
+// Layout convention: a mini-batch is a matrix with one column per sample
+// ([features x batch], column-major), so each layer is one GEMM
+// H = W * X + b with W stored [out x in].
+//
+// The structs are templates on the scalar type so the gradient tests can run
+// the exact same code in double precision; the trainer uses float.
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "model/runtime/bernoulli.h"
+#include "model/runtime/vae_params.h"
+
+namespace lw {
+
+// Activations of one mini-batch, preallocated for a fixed batch size.
+template <typename T>
+struct VaeScratchT {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  int batch = 0;
+  std::vector<Matrix> enc_act;  // enc_act[i]: [hidden[i] x batch], post-ReLU
+  Matrix mu;                    // [latent x batch]
+  Matrix logvar;                // [latent x batch]
+  Matrix sigma;                 // [latent x batch], exp(logvar / 2)
+  Matrix eps;                   // [latent x batch], the reparameterisation noise
+  Matrix z;                     // [latent x batch], mu + sigma * eps
+  std::vector<Matrix> dec_act;  // dec_act[i]: [dec hidden[i] x batch], post-ReLU
+  Matrix logits;                // [input_dim x batch]
+  Vector rec;                   // [batch] reconstruction term -log p(x|z) per sample
+  Vector kl;                    // [batch] KL(q(z|x) || N(0,I)) per sample
+  // Backward buffers.
+  Matrix d_logits;              // [input_dim x batch]
+  std::vector<Matrix> d_dec;    // same shapes as dec_act
+  Matrix d_z, d_mu, d_logvar;   // [latent x batch]
+  std::vector<Matrix> d_enc;    // same shapes as enc_act
+
+  void resize(const VaeConfig& config, int batch_size);
+};
+
+using VaeScratch = VaeScratchT<float>;
+
+// Per-batch sums of the loss terms (divide by the batch size for means).
+struct LossSums {
+  double rec = 0;  // sum over samples of -log p(x|z), nats
+  double kl = 0;   // sum over samples of KL(q(z|x) || p(z)), nats
+  double neg_elbo() const { return rec + kl; }
+};
+
+// Encoder only: fills s->enc_act, s->mu, s->logvar, s->sigma.
+// x: [input_dim x s->batch] in [0, 1].
+template <typename T>
+void encode(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+            VaeScratchT<T>* s);
+
+// Decoder only: from s->z to s->dec_act and s->logits.
+template <typename T>
+void decode(const VaeParamsT<T>& p, VaeScratchT<T>* s);
+
+// Full forward pass with the given noise (eps: [latent x batch]):
+// encode, z = mu + sigma * eps, decode, and the per-sample loss terms in
+// s->rec and s->kl. Returns their sums.
+template <typename T>
+LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                 const Eigen::Ref<const typename DenseT<T>::Matrix>& eps, VaeScratchT<T>* s);
+
+// Exact gradients of the mean over the batch of (rec + beta * kl), using the
+// activations left in s by forward(). Overwrites *grads. When the batch is
+// one shard of a larger one (data-parallel training), mean_over is the full
+// batch size, so the shards' gradients add up to the full batch's.
+template <typename T>
+void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+              T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads, int mean_over = 0);
+
+
+}  // namespace lw

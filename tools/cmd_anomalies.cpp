@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "model/native/dataset.h"
+#include "model/native/file_io.h"
 #include "model/train.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -27,6 +28,8 @@ Status cmd_anomalies(int argc, char** argv) {
   LW_RETURN_IF_ERROR(args.get_int("scale", 2, 1, 16, &scale));
   const std::string split = args.get_string("split", "test");
   if (split != "test" && split != "train") return Status::Error("--split must be test or train, got '" + split + "'");
+  // Before the work: the PNG can be written (missing folders are created).
+  LW_RETURN_IF_ERROR(prepare_output_file(args.get_string("out", "")));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));

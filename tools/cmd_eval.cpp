@@ -1,5 +1,6 @@
 // wardrobe eval: test-set negative ELBO, IWAE NLL estimate and active units.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -18,14 +19,15 @@ Status cmd_eval(int argc, char** argv) {
   LW_RETURN_IF_ERROR(args.require("model"));
   int k = 0, limit = 0;
   LW_RETURN_IF_ERROR(args.get_int("iwae", 1000, 0, 100000, &k));
-  LW_RETURN_IF_ERROR(args.get_int("limit", 0, 0, 10000, &limit));
+  LW_RETURN_IF_ERROR(args.get_int("limit", 10000, 1, 10000, &limit));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
-  std::vector<int> ids(static_cast<size_t>(limit > 0 ? limit : data.test_images.count));
-  std::iota(ids.begin(), ids.end(), 0);
+  std::vector<int> ids;
+  LW_RETURN_IF_ERROR(first_images(args.has("limit") ? limit : data.test_images.count, data.test_images, "--limit",
+                                  "test images", &ids));
   const Eigen::MatrixXf x = images_to_matrix(data.test_images, ids);
   const Eigen::MatrixXf x_bin = binarize_fixed(x, kEvalBinarizeSeed);
 
@@ -44,6 +46,19 @@ Status cmd_eval(int argc, char** argv) {
   encode_all(params, config, x, &mu, &sigma);
   const Eigen::VectorXf variance = mu_variance(mu);
   const int active = static_cast<int>((variance.array() > 0.01f).count());
+  // A model whose posteriors overflow float (sigma^2 = inf, or 0) has no
+  // finite figures: say so and why, instead of printing null.
+  if (!std::isfinite(elbo.neg_elbo) || (k > 0 && !std::isfinite(iwae))) {
+    auto g = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4g", v);
+      return std::string(buf);
+    };
+    return Status::Error("the model's figures are not finite (negative ELBO " + g(elbo.neg_elbo) + " = reconstruction " +
+                         g(elbo.rec) + " + KL " + g(elbo.kl) + (k > 0 ? ", IWAE NLL " + g(iwae) : "") +
+                         "): its posterior sigma ranges " + g(sigma.minCoeff()) + ".." + g(sigma.maxCoeff()) +
+                         ", beyond what float arithmetic can square");
+  }
 
   if (args.has("json")) {
     std::string s = "{\"model\":" + json_escape(args.get_string("model", "")) + ",\"architecture\":" +

@@ -35,12 +35,40 @@ Status parse_dtype(const std::string& text, DType* out) {
   return Status::Ok();
 }
 
-Status write_blob_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  LW_RETURN_IF_ERROR(write_file_atomic(path, bytes.data(), bytes.size()));
-  std::printf("  %-28s %9zu bytes  sha256 %s\n", path.c_str(), bytes.size(),
-              sha256_hex(bytes.data(), bytes.size()).substr(0, 16).c_str());
-  return Status::Ok();
-}
+// The files a command has written, reported only once each is in place
+// (after its atomic rename): a failure part-way says which were written
+// before it, and nothing is claimed that was not written.
+class OutputLog {
+ public:
+  Status write(const std::string& path, const std::vector<uint8_t>& bytes) {
+    const Status s = write_file_atomic(path, bytes.data(), bytes.size());
+    if (!s.ok()) return failed(s);
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-28s %9zu bytes  sha256 %s", path.c_str(), bytes.size(),
+                  sha256_hex(bytes.data(), bytes.size()).substr(0, 16).c_str());
+    written(path, line);
+    return Status::Ok();
+  }
+  void written(const std::string& path, const std::string& line) {
+    paths_.push_back(path);
+    lines_.push_back(line);
+  }
+  // s, plus the files written before it failed.
+  Status failed(const Status& s) const {
+    if (s.ok() || paths_.empty()) return s;
+    std::string list;
+    for (const std::string& p : paths_) list += (list.empty() ? "" : ", ") + p;
+    return Status::Error(s.message() + " (already written: " + list + ")");
+  }
+  void print(const std::string& heading) const {
+    std::printf("%s\n", heading.c_str());
+    for (const std::string& l : lines_) std::printf("%s\n", l.c_str());
+  }
+
+ private:
+  std::vector<std::string> paths_;  // written files, in order
+  std::vector<std::string> lines_;  // one report line each
+};
 
 // Mean over images of each dimension's KL(q(z_i|x) || N(0,1)), nats.
 std::vector<float> kl_per_dimension(const Eigen::MatrixXf& mu, const Eigen::MatrixXf& sigma) {
@@ -74,9 +102,22 @@ Status cmd_export(int argc, char** argv) {
   int anomaly_k = 0;
   LW_RETURN_IF_ERROR(args.get_int("anomaly-k", 100, 1, 10000, &anomaly_k));
   const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+  // Before the scoring (tens of seconds): the folder exists or is created,
+  // and each output can be written.
+  for (const char* name : {"decoder.lwb", "encoder.lwb", "manifest.json"}) {
+    LW_RETURN_IF_ERROR(prepare_output_file(dir + "/" + name));
+  }
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
+  {
+    // And the encoder weights fit the storage type (f16 overflows past 65504).
+    std::vector<uint8_t> probe;
+    const Status fits = write_model_blob(config, params, kPartEncoder, dtype, "", &probe);
+    if (!fits.ok()) {
+      return Status::Error(model_path + ": " + fits.message() + (dtype == DType::kF16 ? " (try --dtype f32)" : ""));
+    }
+  }
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
   const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, all_ids(data.test_images.count));
@@ -114,9 +155,11 @@ Status cmd_export(int argc, char** argv) {
   std::sort(order.begin(), order.end(), [&](int a, int b) {
     return iwae[static_cast<size_t>(a)] != iwae[static_cast<size_t>(b)] ? iwae[static_cast<size_t>(a)] > iwae[static_cast<size_t>(b)] : a < b;
   });
-  constexpr int kTopAnomalies = 100;
-  StatTensor top_ids{"stats.anomalous_ids", {kTopAnomalies}, {}}, top_nll{"stats.anomalous_nll", {kTopAnomalies}, {}};
-  for (int i = 0; i < kTopAnomalies; ++i) {
+  // 100, or all of a smaller test set.
+  const int top = std::min(100, static_cast<int>(order.size()));
+  const uint32_t top_count = static_cast<uint32_t>(top);
+  StatTensor top_ids{"stats.anomalous_ids", {top_count}, {}}, top_nll{"stats.anomalous_nll", {top_count}, {}};
+  for (int i = 0; i < top; ++i) {
     const int pos = order[static_cast<size_t>(i)];
     top_ids.values.push_back(static_cast<float>(data.train_images.count + pos));  // exact in f32
     top_nll.values.push_back(static_cast<float>(iwae[static_cast<size_t>(pos)]));
@@ -125,10 +168,13 @@ Status cmd_export(int argc, char** argv) {
   stats.push_back(top_nll);
   std::vector<uint8_t> encoder;
   LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, stats));
-  std::printf("exported %s (%s, %s):\n", model_path.c_str(), config.describe().c_str(), dtype_name(dtype).c_str());
-  LW_RETURN_IF_ERROR(write_blob_file(dir + "/decoder.lwb", decoder));
-  LW_RETURN_IF_ERROR(write_blob_file(dir + "/encoder.lwb", encoder));
-  return write_manifest(dir);
+  OutputLog out;
+  LW_RETURN_IF_ERROR(out.write(dir + "/decoder.lwb", decoder));
+  LW_RETURN_IF_ERROR(out.write(dir + "/encoder.lwb", encoder));
+  LW_RETURN_IF_ERROR(out.failed(write_manifest(dir)));
+  out.written(dir + "/manifest.json", "  " + dir + "/manifest.json");
+  out.print("exported " + model_path + " (" + config.describe() + ", " + dtype_name(dtype) + "):");
+  return Status::Ok();
 }
 
 Status cmd_index(int argc, char** argv) {
@@ -139,6 +185,10 @@ Status cmd_index(int argc, char** argv) {
   DType dtype;
   LW_RETURN_IF_ERROR(parse_dtype(args.get_string("dtype", "f16"), &dtype));
   const std::string model_path = args.get_string("model", ""), dir = args.get_string("out-dir", "");
+  const bool pixels = !args.has("no-pixels");
+  // Before encoding 70,000 garments: every output can be written.
+  for (const char* name : {"index.lwb", "manifest.json"}) LW_RETURN_IF_ERROR(prepare_output_file(dir + "/" + name));
+  if (pixels) LW_RETURN_IF_ERROR(prepare_output_file(dir + "/" + kPixelPagesDir + "/info.txt"));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
@@ -182,15 +232,19 @@ Status cmd_index(int argc, char** argv) {
                            ",\"train_items\":" + std::to_string(n_train) + "}";
   std::vector<uint8_t> bytes;
   LW_RETURN_IF_ERROR(write_index_blob(index, architecture_of(config), extras, dtype, meta, &bytes));
-  std::printf("indexed %d garments (%d train, %d test), %d dims, %s:\n", n, n_train, n_test, config.latent,
-              dtype_name(dtype).c_str());
-  LW_RETURN_IF_ERROR(write_blob_file(dir + "/index.lwb", bytes));
-  if (!args.has("no-pixels")) {
-    LW_RETURN_IF_ERROR(write_pixel_pages(data, dir));
-    std::printf("  %s/%s/ %d pages of %d garments\n", dir.c_str(), kPixelPagesDir,
-                (n + kPixelPageSize - 1) / kPixelPageSize, kPixelPageSize);
+  OutputLog out;
+  LW_RETURN_IF_ERROR(out.write(dir + "/index.lwb", bytes));
+  if (pixels) {
+    LW_RETURN_IF_ERROR(out.failed(write_pixel_pages(data, dir)));
+    const std::string pages = dir + "/" + kPixelPagesDir + "/";
+    out.written(pages, "  " + pages + " " + std::to_string((n + kPixelPageSize - 1) / kPixelPageSize) +
+                           " pages of " + std::to_string(kPixelPageSize) + " garments");
   }
-  return write_manifest(dir);
+  LW_RETURN_IF_ERROR(out.failed(write_manifest(dir)));
+  out.written(dir + "/manifest.json", "  " + dir + "/manifest.json");
+  out.print("indexed " + std::to_string(n) + " garments (" + std::to_string(n_train) + " train, " +
+            std::to_string(n_test) + " test), " + std::to_string(config.latent) + " dims, " + dtype_name(dtype) + ":");
+  return Status::Ok();
 }
 
 }  // namespace lw

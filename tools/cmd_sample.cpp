@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "model/native/dataset.h"
+#include "model/native/file_io.h"
 #include "model/rng.h"
 #include "model/train.h"
 #include "tools/args.h"
@@ -39,6 +40,8 @@ Status cmd_sample(int argc, char** argv) {
   LW_RETURN_IF_ERROR(args.get_int("cols", 8, 1, 256, &cols));
   LW_RETURN_IF_ERROR(args.get_u64("seed", 1, &seed));
   LW_RETURN_IF_ERROR(args.get_float("temperature", 1.0f, 0.0f, 10.0f, &temperature));
+  // Before the work: the PNG can be written (missing folders are created).
+  LW_RETURN_IF_ERROR(prepare_output_file(args.get_string("out", "")));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));
@@ -60,13 +63,14 @@ Status cmd_reconstruct(int argc, char** argv) {
   LW_RETURN_IF_ERROR(args.get_int("n", 32, 1, 1024, &n));
   LW_RETURN_IF_ERROR(args.get_int("scale", 3, 1, 32, &scale));
   LW_RETURN_IF_ERROR(args.get_int("cols", 8, 1, 256, &cols));
+  LW_RETURN_IF_ERROR(prepare_output_file(args.get_string("out", "")));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(args.get_string("model", ""), &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(args.get_string("data", "")), &data));
-  std::vector<int> ids(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i;
+  std::vector<int> ids;
+  LW_RETURN_IF_ERROR(first_images(n, data.test_images, "--n", "test images", &ids));
   const Eigen::MatrixXf x = images_to_matrix(data.test_images, ids);
   Eigen::MatrixXf mu, sigma;
   encode_all(params, config, x, &mu, &sigma);

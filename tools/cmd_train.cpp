@@ -75,7 +75,8 @@ std::string epoch_json(int epoch, double lr, double beta, const EpochStats& trai
   s += ",\"lr\":" + json_number(lr) + ",\"kl_weight\":" + json_number(beta);
   s += ",\"train_neg_elbo\":" + json_number(train.neg_elbo) + ",\"train_rec\":" + json_number(train.rec) +
        ",\"train_kl\":" + json_number(train.kl);
-  s += ",\"val_neg_elbo\":" + json_number(val.neg_elbo);
+  // No validation set (--validation 0): null, not a loss of 0.
+  s += ",\"val_neg_elbo\":" + (val.images > 0 ? json_number(val.neg_elbo) : std::string("null"));
   s += ",\"test_neg_elbo\":" + json_number(test.neg_elbo) + ",\"test_rec\":" + json_number(test.rec) +
        ",\"test_kl\":" + json_number(test.kl);
   s += ",\"seconds\":" + json_number(seconds) + ",\"images_per_s\":" + json_number(images_per_s) + "}";
@@ -106,10 +107,11 @@ Status cmd_train(int argc, char** argv) {
   TrainFlags flags;
   LW_RETURN_IF_ERROR(parse_train_flags(argc, argv, &config, &train, &flags));
   const std::string command = join_command(argc, argv, "wardrobe train");
-  // Fail before the long part if the outputs cannot be written.
-  LW_RETURN_IF_ERROR(check_writable(flags.out));
-  LW_RETURN_IF_ERROR(check_writable(flags.out + ".ckpt"));
-  LW_RETURN_IF_ERROR(check_writable(flags.log_path));
+  // Fail before the long part if the outputs cannot be written; missing
+  // folders are created.
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.out));
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.out + ".ckpt"));
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.log_path));
 
   TrainState state;
   if (!flags.resume.empty()) {
@@ -125,9 +127,18 @@ Status cmd_train(int argc, char** argv) {
   LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data_dir, &data));
   std::vector<int> train_ids, val_ids;
   const int n_train = flags.train_limit > 0 ? flags.train_limit : data.train_images.count;
+  std::vector<int> test_ids;
+  LW_RETURN_IF_ERROR(first_images(n_train, data.train_images, "--train-limit", "training images", &train_ids));
+  LW_RETURN_IF_ERROR(first_images(flags.test_limit > 0 ? flags.test_limit : data.test_images.count, data.test_images,
+                                  "--test-limit", "test images", &test_ids));
   split_train_validation(n_train, std::min(flags.validation, n_train / 2), &train_ids, &val_ids);
-  std::vector<int> test_ids(static_cast<size_t>(flags.test_limit > 0 ? flags.test_limit : data.test_images.count));
-  for (size_t i = 0; i < test_ids.size(); ++i) test_ids[i] = static_cast<int>(i);
+  // A step needs a whole batch (the last partial one is dropped): a batch
+  // larger than the training set would silently train on a smaller one.
+  if (state.train.batch > static_cast<int>(train_ids.size())) {
+    return Status::Error("--batch " + std::to_string(state.train.batch) + " exceeds the " +
+                         std::to_string(train_ids.size()) + " training images (" + std::to_string(val_ids.size()) +
+                         " of the " + std::to_string(n_train) + " are held out for validation)");
+  }
   const Eigen::MatrixXf train_x = images_to_matrix(data.train_images, train_ids);
   const Eigen::MatrixXf val_x = images_to_matrix(data.train_images, val_ids);
   const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, test_ids);
@@ -166,6 +177,11 @@ Status cmd_train(int argc, char** argv) {
                  epoch, train_stats.neg_elbo, val_stats.neg_elbo, test_stats.neg_elbo, test_stats.rec, test_stats.kl,
                  seconds, train_stats.images / seconds, improved ? "  *best" : "");
     LW_RETURN_IF_ERROR(save_checkpoint_files(state, flags, command, improved));
+  }
+  // The model file is written only by an improving epoch: claim it only then.
+  if (state.best_epoch == 0) {
+    return Status::Error("no epoch reached a finite validation loss, so " + flags.out +
+                         " was not written (checkpoint: " + flags.out + ".ckpt)");
   }
   std::fprintf(stderr, "best validation negative ELBO %.2f at epoch %d; model: %s, checkpoint: %s.ckpt\n",
                state.best_val, state.best_epoch, flags.out.c_str(), flags.out.c_str());

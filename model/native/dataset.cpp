@@ -206,4 +206,16 @@ Status load_fashion_mnist(const std::string& dir, Dataset* out) {
   return check_split("test set", out->test_images, out->test_labels);
 }
 
+Status first_images(int n, const ImageSet& images, const std::string& flag, const std::string& what,
+                    std::vector<int>* ids) {
+  if (n < 1) return Status::Error(flag + " must be at least 1, got " + std::to_string(n));
+  if (n > images.count) {
+    return Status::Error(flag + " " + std::to_string(n) + " exceeds the " + std::to_string(images.count) + " " + what +
+                         " in the dataset");
+  }
+  ids->resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) (*ids)[static_cast<size_t>(i)] = i;
+  return Status::Ok();
+}
+
 }  // namespace lw

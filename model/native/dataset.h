@@ -46,4 +46,10 @@ Status load_idx_labels(const std::string& path, std::vector<uint8_t>* out);
 // truncated", "IDX labels, expected images", ...).
 Status load_fashion_mnist(const std::string& dir, Dataset* out);
 
+// Ids 0..n-1 of the first n images of a split, or an error naming the flag
+// when n is outside 1..images.count ("--limit 500 exceeds the 300 test
+// images in the dataset"); `what` names the split ("test images").
+Status first_images(int n, const ImageSet& images, const std::string& flag, const std::string& what,
+                    std::vector<int>* ids);
+
 }  // namespace lw

@@ -4,6 +4,8 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
+#include "model/f16.h"
+
 namespace lw {
 
 void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, IndexExtras* extras) {
@@ -39,6 +41,20 @@ void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, 
   }
 }
 
+IndexStorage index_storage(const LatentIndex& index, DType requested) {
+  IndexStorage out{requested, requested};
+  if (requested != DType::kF16) return out;
+  // Padding items hold mu 0 and inv2var 1, both exact in f16.
+  for (float m : index.mu_soa) {
+    if (std::fabs(m) > kF16Max) out.mu = DType::kF32;
+  }
+  constexpr float kF16MinNormal = 6.103515625e-05f;  // 2^-14
+  for (float w : index.inv2var_soa) {
+    if (w < kF16MinNormal || w > kF16Max) out.inv2var = DType::kF32;
+  }
+  return out;
+}
+
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out) {
   const uint32_t n = static_cast<uint32_t>(index.n), d = static_cast<uint32_t>(index.d);
@@ -46,9 +62,10 @@ Status write_index_blob(const LatentIndex& index, const Architecture& arch, cons
   BlobWriter writer(BlobKind::kLatentIndex, arch, 0);
   if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
   const std::vector<uint32_t> soa_shape = {blocks, d, static_cast<uint32_t>(kSearchBlock)};
-  LW_RETURN_IF_ERROR(writer.add_f32("mu_soa", soa_shape, index.mu_soa.data(), index.mu_soa.size(), storage));
+  const IndexStorage stored = index_storage(index, storage);
+  LW_RETURN_IF_ERROR(writer.add_f32("mu_soa", soa_shape, index.mu_soa.data(), index.mu_soa.size(), stored.mu));
   LW_RETURN_IF_ERROR(
-      writer.add_f32("inv2var_soa", soa_shape, index.inv2var_soa.data(), index.inv2var_soa.size(), storage));
+      writer.add_f32("inv2var_soa", soa_shape, index.inv2var_soa.data(), index.inv2var_soa.size(), stored.inv2var));
   LW_RETURN_IF_ERROR(writer.add_f32("lognorm", {blocks * kSearchBlock}, index.lognorm.data(), index.lognorm.size()));
   LW_RETURN_IF_ERROR(writer.add_u8("label", {n}, index.label.data(), index.label.size()));
   LW_RETURN_IF_ERROR(writer.add_u8("split", {n}, index.split.data(), index.split.size()));

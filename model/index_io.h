@@ -26,7 +26,18 @@ struct IndexExtras {
 // Computes the PCA (2 axes) and the class means from row-major mu [n x d].
 void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, IndexExtras* extras);
 
-// storage applies to mu_soa and inv2var_soa (f32 or f16); lognorm stays f32.
+// The storage of mu_soa and inv2var_soa for a requested dtype: f16 only for
+// a tensor whose every value survives it (|mu| <= 65504; 1/(2 sigma^2) in
+// f16's normal range [2^-14, 65504], i.e. sigma in about [0.0028, 90]),
+// else f32, so an extreme but valid posterior is never rounded to 0 or inf.
+struct IndexStorage {
+  DType mu;
+  DType inv2var;
+};
+IndexStorage index_storage(const LatentIndex& index, DType requested);
+
+// storage is requested for mu_soa and inv2var_soa (f32 or f16; see
+// index_storage for when f16 falls back to f32); lognorm stays f32.
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out);
 

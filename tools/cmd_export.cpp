@@ -123,6 +123,14 @@ Status cmd_export(int argc, char** argv) {
   const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, all_ids(data.test_images.count));
   Eigen::MatrixXf mu, sigma;
   encode_all(params, config, test_x, &mu, &sigma);
+  // Posteriors outside the latent domain (sigma^2 overflowing float, say)
+  // would give infinite KL and scores that no page can load: refuse now.
+  for (Eigen::Index i = 0; i < mu.cols(); ++i) {
+    for (Eigen::Index k = 0; k < mu.rows(); ++k) {
+      LW_RETURN_IF_ERROR(check_posterior(mu(k, i), sigma(k, i),
+                                         model_path + ": test garment " + std::to_string(i) + " dim " + std::to_string(k)));
+    }
+  }
   const uint32_t latent = static_cast<uint32_t>(config.latent);
 
   const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"architecture\":" +
@@ -166,6 +174,14 @@ Status cmd_export(int argc, char** argv) {
   }
   stats.push_back(top_ids);
   stats.push_back(top_nll);
+  for (const StatTensor& t : stats) {
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      if (!std::isfinite(t.values[i])) {
+        return Status::Error(model_path + ": " + t.name + "[" + std::to_string(i) + "] is " +
+                             std::to_string(t.values[i]) + ": the model's scores are not finite");
+      }
+    }
+  }
   std::vector<uint8_t> encoder;
   LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, stats));
   OutputLog out;
@@ -213,19 +229,28 @@ Status cmd_index(int argc, char** argv) {
                                                  : data.test_labels[static_cast<size_t>(i - n_train)];
     splits[static_cast<size_t>(i)] = i < n_train ? 0 : 1;
   }
-  if (dtype == DType::kF16) {
+  LatentIndex index;
+  // mu and sigma are [d x n] column-major == row-major [n x d]. Checks every
+  // posterior against the latent domain before anything is rounded.
+  LW_RETURN_IF_ERROR(
+      index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()).with_context(model_path));
+  // f16 where every value survives it (index_storage), else f32.
+  const IndexStorage stored = index_storage(index, dtype);
+  if (stored.mu == DType::kF16 || stored.inv2var == DType::kF16) {
     // Round what the blob will store (mu and 1/(2 sigma^2)) through f16 first,
     // so the stored log-normalisers agree with the stored weights.
     for (Eigen::Index i = 0; i < mu.size(); ++i) {
-      mu.data()[i] = f16_to_f32(f32_to_f16(mu.data()[i]));
+      if (stored.mu == DType::kF16) mu.data()[i] = f16_to_f32(f32_to_f16(mu.data()[i]));
       const float s = sigma.data()[i];
-      const float inv2var = f16_to_f32(f32_to_f16(0.5f / (s * s)));
-      sigma.data()[i] = std::sqrt(0.5f / inv2var);
+      if (stored.inv2var == DType::kF16) sigma.data()[i] = std::sqrt(0.5f / f16_to_f32(f32_to_f16(0.5f / (s * s))));
     }
+    LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
   }
-  LatentIndex index;
-  // mu and sigma are [d x n] column-major == row-major [n x d].
-  LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
+  std::string note;
+  if (dtype == DType::kF16 && stored.inv2var == DType::kF32) {
+    note = " (1/(2 sigma^2) stored as f32: some sigma lies outside f16's range of about 0.0028..90)";
+  }
+  if (dtype == DType::kF16 && stored.mu == DType::kF32) note += " (mu stored as f32: some |mu| exceeds 65504)";
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
   const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"items\":" + std::to_string(n) +
@@ -243,7 +268,8 @@ Status cmd_index(int argc, char** argv) {
   LW_RETURN_IF_ERROR(out.failed(write_manifest(dir)));
   out.written(dir + "/manifest.json", "  " + dir + "/manifest.json");
   out.print("indexed " + std::to_string(n) + " garments (" + std::to_string(n_train) + " train, " +
-            std::to_string(n_test) + " test), " + std::to_string(config.latent) + " dims, " + dtype_name(dtype) + ":");
+            std::to_string(n_test) + " test), " + std::to_string(config.latent) + " dims, " + dtype_name(dtype) + note +
+            ":");
   return Status::Ok();
 }
 

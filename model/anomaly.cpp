@@ -6,6 +6,7 @@
 
 #include "model/complexity.h"
 #include "model/rng.h"
+#include "model/search.h"
 
 namespace lw {
 
@@ -61,9 +62,18 @@ Status AnomalyScorer::check_input(const float* x) const {
   return Status::Ok();
 }
 
+Status AnomalyScorer::check_posterior_domain() const {
+  for (int j = 0; j < latent_; ++j) {
+    const double sigma = std::exp(0.5 * static_cast<double>(heads_[static_cast<size_t>(latent_ + j)]));
+    LW_RETURN_IF_ERROR(check_posterior(heads_[static_cast<size_t>(j)], sigma, "encoder: posterior dim " + std::to_string(j)));
+  }
+  return Status::Ok();
+}
+
 Status AnomalyScorer::encode(const float* x, float* mu, float* sigma) {
   LW_RETURN_IF_ERROR(check_input(x));
   LW_RETURN_IF_ERROR(encoder_.forward(x, 1, heads_.data()));
+  LW_RETURN_IF_ERROR(check_posterior_domain());
   for (int j = 0; j < latent_; ++j) {
     mu[j] = heads_[static_cast<size_t>(j)];
     sigma[j] = std::exp(0.5f * heads_[static_cast<size_t>(latent_ + j)]);
@@ -79,6 +89,7 @@ Status AnomalyScorer::score(const float* x, int k, uint64_t seed, ImageScore* ou
   }
   const int d = latent_;
   LW_RETURN_IF_ERROR(encoder_.forward(x, 1, heads_.data()));
+  LW_RETURN_IF_ERROR(check_posterior_domain());
   const float* mu = heads_.data();
   const float* logvar = heads_.data() + d;
   std::vector<float> sigma(static_cast<size_t>(d));
@@ -133,6 +144,12 @@ Status AnomalyScorer::score(const float* x, int k, uint64_t seed, ImageScore* ou
   const bool square = side * side == pixels_;
   out->complexity = input_complexity(x, square ? side : pixels_, square ? side : 1);
   out->ood = out->iwae_nll - out->complexity;
+  // Inside the latent domain the scores are finite; a decoder whose logits
+  // overflow would still give inf - inf: report it instead of a NaN.
+  if (!std::isfinite(out->neg_elbo) || !std::isfinite(out->iwae_nll)) {
+    return Status::Error("score: the model gives a non-finite score (negative ELBO " + std::to_string(out->neg_elbo) +
+                         ", IWAE NLL " + std::to_string(out->iwae_nll) + ")");
+  }
   return Status::Ok();
 }
 

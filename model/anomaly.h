@@ -32,19 +32,24 @@ class AnomalyScorer {
   int pixels() const { return pixels_; }
   bool has_decoder() const { return !decoder_.empty(); }
 
-  // x: [pixels] in [0, 1] (finite). mu, sigma: [latent] each.
+  // x: [pixels] in [0, 1] (finite). mu, sigma: [latent] each. Errors when
+  // the posterior falls outside the latent domain (model/search.h: |mu| <=
+  // 1e4, sigma in [1e-9, 1e9]), naming the dimension and the value.
   Status encode(const float* x, float* mu, float* sigma);
 
   // Negative ELBO (eps from Rng(seed)) and the IWAE NLL with k samples (eps
   // from Rng(seed ^ 0x9e3779b97f4a7c15), as iwae_nll's image 0), x used as
   // Bernoulli targets. k in 1..kMaxSamples. Also fills complexity and ood
   // (the image is taken as square when pixels is a square number, else one row).
+  // The posterior must lie in the latent domain (as encode()); every score
+  // returned is finite.
   Status score(const float* x, int k, uint64_t seed, ImageScore* out);
 
   static constexpr int kMaxSamples = 5000;
 
  private:
   Status check_input(const float* x) const;
+  Status check_posterior_domain() const;  // of heads_ after an encoder pass
 
   Mlp encoder_;                 // x -> [mu | logvar]
   Mlp decoder_;                 // z -> logits

@@ -250,7 +250,9 @@ Status cmd_index(int argc, char** argv) {
   if (dtype == DType::kF16 && stored.inv2var == DType::kF32) {
     note = " (1/(2 sigma^2) stored as f32: some sigma lies outside f16's range of about 0.0028..90)";
   }
-  if (dtype == DType::kF16 && stored.mu == DType::kF32) note += " (mu stored as f32: some |mu| exceeds 65504)";
+  if (dtype == DType::kF16 && stored.mu == DType::kF32) {
+    note += " (mu stored as f32: f16 would move some posterior by more than sigma/16)";
+  }
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
   const std::string meta = "{\"source\":" + json_escape(model_path) + ",\"items\":" + std::to_string(n) +

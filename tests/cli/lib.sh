@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Shared by the tests/cli scripts: sourced after `set -euo pipefail` with
-# $1 = the wardrobe binary, $2 = the source folder. Sets wardrobe, src, data,
-# model and work (a temporary folder removed on exit, also the cwd).
+# $1 = the wardrobe binary, $2 = the source folder, $3 = lw_model_variant.
+# Sets wardrobe, src, data, model, variant and work (a temporary folder
+# removed on exit, also the cwd).
 wardrobe=$(realpath "$1")
+variant=${3:+$(realpath "$3")}
 src=$(realpath "${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}")
 data=${FASHION_MNIST_DIR:-$src/data/fashion-mnist}
 model=$src/model/default/vae.lwb

@@ -7,12 +7,13 @@
 #   train:  a batch larger than the training set; --train-limit beyond it.
 #   reconstruct --n beyond the test set; sample --temperature 0 and beyond 10.
 #   export and index on a test set smaller than the 100 stored anomalies.
+#   an encoder that ignores its input: eval, search ties, eval-search finite.
 # Errors of the flag parser itself (ranges of --k, --item, ...) are matched
 # loosely (flag and value named), since the parser's wording is its own.
 # A small dataset (slices of the real files: 400 training, 200 test images)
 # keeps it fast.
 #
-# usage: numeric_inputs.sh WARDROBE [SOURCE_DIR]
+# usage: numeric_inputs.sh WARDROBE SOURCE_DIR LW_MODEL_VARIANT
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -77,4 +78,20 @@ FASHION_MNIST_DIR=$work/tiny run export --model "$model" --out-dir tiny-out --an
 FASHION_MNIST_DIR=$work/tiny run index --model "$model" --out-dir tiny-out --no-pixels
 grep -q "indexed 150 garments" out.txt || fail "index on the tiny set: $(cat out.txt)"
 ok "export and index on 50 test images"
+# Degenerate data: an encoder that ignores its input (every garment the same
+# posterior). eval: finite, no active unit; the index: search ties ranked by
+# id with equal finite scores; eval-search: finite figures.
+[[ -x $variant ]] || fail "lw_model_variant not given (third argument)"
+"$variant" "$model" same.lwb ignore-input
+run eval --model same.lwb --limit 50 --iwae 5 --json
+grep -q null out.txt && fail "eval of the input-blind model: $(cat out.txt)"
+grep -q '"active_units":0,' out.txt || fail "an input-blind encoder has no active unit: $(cat out.txt)"
+run index --model same.lwb --out-dir same --no-pixels --dtype f32
+run search --index same/index.lwb --z "$(printf '0.5,%.0s' {1..15})0.5" --k 4 --json
+[[ $(grep -o '"id":[0-9]*' out.txt | cut -d: -f2 | tr '\n' ' ') == "0 1 2 3 " ]] || fail "ties not ranked by id: $(cat out.txt)"
+[[ $(grep -o '"score":[^}]*' out.txt | sort -u | wc -l) == 1 ]] || fail "tied scores differ: $(cat out.txt)"
+grep -q null out.txt && fail "non-finite tied score: $(cat out.txt)"
+run eval-search --index same/index.lwb --limit 50 --json
+grep -q null out.txt && fail "eval-search on the input-blind index: $(cat out.txt)"
+ok "input-blind model: ties ranked by id; eval-search $(cat out.txt)"
 echo "$test_name: PASS"

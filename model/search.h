@@ -41,8 +41,8 @@ namespace lw {
 //    -inf; sigma = 1e-9 is a posterior 1e8 times narrower than any trained
 //    garment's, sigma = 1e9 one wider than the whole domain.
 constexpr float kMaxLatentAbs = 1e4f;
-constexpr float kMinSigma = 1e-9f;
-constexpr float kMaxSigma = 1e9f;
+constexpr double kMinSigma = 1e-9;
+constexpr double kMaxSigma = 1e9;
 
 // Checks one posterior (mu, sigma) against the domain above; `where` names it
 // in the error ("latent index: item 3 dim 2").

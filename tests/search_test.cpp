@@ -503,8 +503,8 @@ TEST_CASE("search at the edges of the latent domain is finite and ranks like dou
       for (int k = 0; k < r.d; ++k) {
         const size_t o = static_cast<size_t>(i) * r.d + k;
         r.mu[o] = std::max(-zmax, std::min(zmax, r.mu[o] * v.mu_scale));
-        if (v.sigma_small > 0 && i % 3 == 0) r.sigma[o] = std::max(lw::kMinSigma, r.sigma[o] * v.sigma_small);
-        if (v.sigma_large > 0 && i % 3 == 1) r.sigma[o] = std::min(lw::kMaxSigma, r.sigma[o] * v.sigma_large);
+        if (v.sigma_small > 0 && i % 3 == 0) r.sigma[o] = std::max(1.0001e-9f, r.sigma[o] * v.sigma_small);
+        if (v.sigma_large > 0 && i % 3 == 1) r.sigma[o] = std::min(0.9999e9f, r.sigma[o] * v.sigma_large);
       }
     }
     const LatentIndex ix = build_index(r);

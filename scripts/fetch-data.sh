@@ -2,6 +2,9 @@
 # Prints the Fashion-MNIST directory to use, downloading the four official
 # files into data/fashion-mnist (MD5-verified) only when none is available:
 #   $FASHION_MNIST_DIR, else data/fashion-mnist, else download.
+# A folder counts when it holds each file gzip'd or plain (train-images-idx3-ubyte
+# or .gz, also the dotted train-images.idx3-ubyte of some mirrors), as the
+# native loader (model/native/dataset.cpp) accepts; it checks the contents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,9 +12,17 @@ files=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ub
 md5s=(8d4fb7e6c68d591d4c3dfef9ec88bf0d 25c81989df183df01b3e8a0aad5dffbe bef4ecab320f06d8554ea6380940ec79 bb300cfdad3c16e7a12a480ee83cd310)
 base_url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"
 
+# Whether dir holds every file in some layout; lists what is missing on stderr if asked.
 complete() {
-  local dir=$1
-  for f in "${files[@]}"; do [[ -s "$dir/$f" ]] || return 1; done
+  local dir=$1 report=${2:-} f stem dotted ok=0
+  for f in "${files[@]}"; do
+    stem=${f%.gz}
+    dotted=${stem/-idx/.idx}
+    if [[ -s "$dir/$stem" || -s "$dir/$stem.gz" || -s "$dir/$dotted" || -s "$dir/$dotted.gz" ]]; then continue; fi
+    ok=1
+    [[ -n $report ]] && echo "fetch-data: $dir has no $stem[.gz]" >&2
+  done
+  return $ok
 }
 
 if [[ -n "${FASHION_MNIST_DIR:-}" ]]; then
@@ -19,7 +30,8 @@ if [[ -n "${FASHION_MNIST_DIR:-}" ]]; then
     (cd "$FASHION_MNIST_DIR" && pwd)
     exit 0
   fi
-  echo "fetch-data: error: FASHION_MNIST_DIR=$FASHION_MNIST_DIR does not hold the four Fashion-MNIST .gz files" >&2
+  complete "$FASHION_MNIST_DIR" report || true
+  echo "fetch-data: error: FASHION_MNIST_DIR=$FASHION_MNIST_DIR does not hold the four Fashion-MNIST files (gzip'd or plain)" >&2
   exit 1
 fi
 dir=data/fashion-mnist

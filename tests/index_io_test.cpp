@@ -145,3 +145,99 @@ TEST_CASE("corrupt index blobs give errors", "[index_io]") {
 }
 
 }  // namespace lw
+
+namespace lw {
+
+// Issue 11, part 6. Before: `wardrobe index` (f16 by default) of a model with
+// sigma 2e-9 rounded 1/(2 sigma^2) = 1.25e17 to f16 infinity and failed with
+// "sigma 0.000000 is not positive"; sigma above ~90 would round it to zero.
+TEST_CASE("an f16 index keeps extreme but valid sigma exact by storing it as f32", "[index_io][extremes]") {
+  RandomIndexData data = make_data(40, 4, 8);
+  data.sigma[0] = 2e-9f;     // 1/(2 sigma^2) = 1.25e17 > 65504
+  data.sigma[5] = 300.0f;    // 1/(2 sigma^2) = 5.6e-6 < 2^-14
+  data.mu[9] = -10000.0f;    // the edge of the latent domain, fits f16
+  LatentIndex index;
+  REQUIRE(index.build(data.mu.data(), data.sigma.data(), 40, 4, data.labels.data(), data.splits.data()).ok());
+  const IndexStorage stored = index_storage(index, DType::kF16);
+  CHECK(stored.mu == DType::kF32);  // f16 would move item 0's mu by ~1e5 of its sigmas
+  CHECK(stored.inv2var == DType::kF32);
+  IndexExtras extras;
+  compute_index_extras(data.mu.data(), data.labels.data(), 40, 4, &extras);
+  std::vector<uint8_t> bytes;
+  REQUIRE(write_index_blob(index, test_arch(4), extras, DType::kF16, "{}", &bytes).ok());
+  LatentIndex loaded;
+  IndexExtras loaded_extras;
+  const Status s = read_index_blob(bytes.data(), bytes.size(), &loaded, &loaded_extras);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  CHECK(loaded.inv2var_soa == index.inv2var_soa);  // exact: stored as f32
+  CHECK(loaded.mu_soa == index.mu_soa);
+  float sigma[4];
+  loaded.sigma_of(0, sigma);
+  CHECK(sigma[0] == Approx(2e-9f).epsilon(1e-6));
+  // Searching right at the tiny-sigma item: finite scores, that item first.
+  std::vector<SearchHit> hits;
+  REQUIRE(search(loaded, data.mu.data(), 4, 3, Metric::kLikelihood, {}, &hits).ok());
+  CHECK(hits[0].id == 0);
+  for (const SearchHit& h : hits) CHECK(std::isfinite(h.score));
+  // A usual index stays f16 throughout.
+  const RandomIndexData usual = make_data(40, 4, 9);
+  LatentIndex plain;
+  REQUIRE(plain.build(usual.mu.data(), usual.sigma.data(), 40, 4, usual.labels.data(), usual.splits.data()).ok());
+  CHECK(index_storage(plain, DType::kF16).mu == DType::kF16);
+  CHECK(index_storage(plain, DType::kF16).inv2var == DType::kF16);
+  CHECK(index_storage(plain, DType::kF32).inv2var == DType::kF32);
+}
+
+TEST_CASE("the PCA of data without spread is finite and says why", "[index_io][degenerate]") {
+  const int n = 50, d = 4;
+  std::vector<uint8_t> labels(n, 3);  // one class only
+  IndexExtras extras;
+  SECTION("every item the same mu (an encoder that ignores its input)") {
+    std::vector<float> mu;
+    for (int i = 0; i < n; ++i) mu.insert(mu.end(), {0.5f, -2.0f, 0.0f, 7.0f});
+    compute_index_extras(mu.data(), labels.data(), n, d, &extras);
+    CHECK(extras.pca_variance[0] == Approx(0.0).margin(1e-12));
+    CHECK(extras.pca_variance[1] == Approx(0.0).margin(1e-12));
+    for (float c : extras.pca_components) CHECK(std::isfinite(c));
+    CHECK(pca_note(extras, n) ==
+          "all 50 items have the same posterior mean: there is no spread to map (does the encoder ignore its input?)");
+  }
+  SECTION("float noise around one mu counts as no spread") {
+    std::vector<float> mu;
+    for (int i = 0; i < n; ++i) mu.insert(mu.end(), {1000.0f, 1000.0f + (i % 2) * 6.1e-5f, 0.0f, 0.0f});
+    compute_index_extras(mu.data(), labels.data(), n, d, &extras);
+    CHECK_THAT(pca_note(extras, n), Catch::Contains("the same posterior mean"));
+  }
+  SECTION("means on one line") {
+    std::vector<float> mu;
+    for (int i = 0; i < n; ++i) mu.insert(mu.end(), {static_cast<float>(i), 2.0f * i, 0.0f, 1.0f});
+    compute_index_extras(mu.data(), labels.data(), n, d, &extras);
+    CHECK(extras.pca_variance[1] == Approx(0.0).margin(1e-9));
+    CHECK(extras.pca_components[0] == Approx(1.0 / std::sqrt(5.0)).epsilon(1e-5));
+    CHECK(extras.pca_components[1] == Approx(2.0 / std::sqrt(5.0)).epsilon(1e-5));
+    CHECK(pca_note(extras, n) == "the 50 items' posterior means lie on one line: the map's second axis shows no spread");
+  }
+  SECTION("one dimension without variance among spread ones: a normal map") {
+    const RandomIndexData data = make_data(n, d, 4);
+    std::vector<float> mu = data.mu;
+    for (int i = 0; i < n; ++i) mu[static_cast<size_t>(i) * d + 2] = 0.75f;
+    compute_index_extras(mu.data(), labels.data(), n, d, &extras);
+    CHECK(pca_note(extras, n).empty());
+    CHECK(extras.pca_variance[1] > 0.1f);
+    CHECK(extras.pca_components[2] == Approx(0.0).margin(1e-6));      // the flat dimension
+    CHECK(extras.pca_components[d + 2] == Approx(0.0).margin(1e-6));
+    // One class only: its mean is the mean; the other classes' rows stay zero.
+    for (int k = 0; k < d; ++k) CHECK(extras.class_means[3 * d + k] == Approx(extras.pca_mean[k]).margin(1e-6));
+    for (int c = 0; c < 10; ++c) {
+      for (int k = 0; k < d && c != 3; ++k) CHECK(extras.class_means[c * d + k] == 0.0f);
+    }
+  }
+  SECTION("a single item") {
+    const std::vector<float> mu = {1.0f, 2.0f, 3.0f, 4.0f};
+    compute_index_extras(mu.data(), labels.data(), 1, d, &extras);
+    CHECK(pca_note(extras, 1) == "the index has one item: there is no spread to map");
+  }
+}
+
+}  // namespace lw

@@ -336,15 +336,15 @@ TEST_CASE("LatentIndex::build rejects bad input and stays empty", "[search]") {
   {
     RawItems q = r;
     q.sigma[5 * 4 + 2] = 0.0f;
-    REQUIRE(build_err(q).find("item 5 dim 2: sigma") != std::string::npos);
+    REQUIRE(build_err(q).find("item 5 dim 2: sigma 0 is outside [1e-09, 1e+09]") != std::string::npos);
     q.sigma[5 * 4 + 2] = -1.0f;
-    REQUIRE(build_err(q).find("not positive") != std::string::npos);
-    q.sigma[5 * 4 + 2] = 1e-30f;  // 1/(2 sigma^2) overflows float
-    REQUIRE(build_err(q).find("out of range") != std::string::npos);
+    REQUIRE(build_err(q).find("sigma -1 is outside") != std::string::npos);
+    q.sigma[5 * 4 + 2] = 1e-30f;  // 1/(2 sigma^2) would overflow float
+    REQUIRE(build_err(q).find("sigma 1e-30 is outside") != std::string::npos);
     q.sigma[5 * 4 + 2] = std::numeric_limits<float>::infinity();
     REQUIRE(build_err(q).find("not finite") != std::string::npos);
-    q.sigma[5 * 4 + 2] = 200.0f;  // log-variance 200: 1/(2 sigma^2) underflows
-    REQUIRE(build_err(q, lw::Spread::kLogVar).find("out of range") != std::string::npos);
+    q.sigma[5 * 4 + 2] = 200.0f;  // log-variance 200: sigma = e^100
+    REQUIRE(build_err(q, lw::Spread::kLogVar).find("sigma 2.68812e+43 is outside") != std::string::npos);
   }
   {
     RawItems q = r;
@@ -397,24 +397,6 @@ TEST_CASE("search reuses the workspace without reallocating", "[search]") {
   REQUIRE(lw::search(ix, z.data(), 16, 10, Metric::kEuclidean, {}, &out).ok());
   REQUIRE(out.size() == 10u);
   for (size_t j = 0; j < out.size(); ++j) REQUIRE(out[j].id == ws.hits[j].id);
-}
-
-TEST_CASE("search with overflowing distances stays NaN-free and ranks by id", "[search]") {
-  // (z - mu)^2 overflows float to +inf for every item: all keys are -inf and
-  // the tie rule picks the lowest ids.
-  const RawItems r = make_items(40, 4, 6);
-  const LatentIndex ix = build_index(r);
-  const std::vector<float> z(4, 3e38f);
-  for (Metric metric : {Metric::kLikelihood, Metric::kEuclidean}) {
-    for (SearchKernel kernel : {SearchKernel::kSimd, SearchKernel::kScalar}) {
-      const std::vector<SearchHit> hits = run(ix, z, 5, metric, {}, kernel);
-      for (int j = 0; j < 5; ++j) {
-        REQUIRE(hits[j].id == j);
-        REQUIRE_FALSE(std::isnan(hits[j].score));
-        REQUIRE(std::isinf(hits[j].score));
-      }
-    }
-  }
 }
 
 TEST_CASE("adopt_soa takes blocked arrays and gives the same search", "[search]") {
@@ -492,5 +474,126 @@ TEST_CASE("Euclidean ties are judged on the reported distance", "[search]") {
       REQUIRE(top3[2].id == 1);
       REQUIRE(top3[2].score == 4.0f);
     }
+  }
+}
+
+// Issue 11, part 6: the latent domain (model/search.h). Inside it every score
+// is finite and the ranking is the double-precision one (up to float
+// rounding of near-ties), whatever the extremes: |z| and |mu| at 1e4, sigma
+// at 1e-9 and 1e9, mixed. Before the domain existed, z = 1e19 or sigma = 1e-19
+// overflowed the kernel's sum to inf, every key became -inf and the "ranking"
+// was by id.
+TEST_CASE("search at the edges of the latent domain is finite and ranks like double", "[search][extremes]") {
+  const float zmax = lw::kMaxLatentAbs;
+  struct Variant {
+    const char* name;
+    float mu_scale;     // mu = u * mu_scale, u in [-3, 3] (then clamped to the domain)
+    float sigma_small;  // every third item gets sigma * this (0: unchanged)
+    float sigma_large;  // every third item (another) gets sigma * this
+  };
+  const Variant variants[] = {
+      {"mu at +-1e4", zmax / 3.0f, 0.0f, 0.0f},
+      {"tiny sigma (1e-9 scale)", 1.0f, 2e-8f, 0.0f},
+      {"huge sigma (1e9 scale)", 1.0f, 0.0f, 4.9e8f},
+      {"mu at +-1e4 with tiny and huge sigma", zmax / 3.0f, 2e-8f, 4.9e8f},
+  };
+  for (const Variant& v : variants) {
+    RawItems r = make_items(150, 16, 99);
+    for (int i = 0; i < r.n; ++i) {
+      for (int k = 0; k < r.d; ++k) {
+        const size_t o = static_cast<size_t>(i) * r.d + k;
+        r.mu[o] = std::max(-zmax, std::min(zmax, r.mu[o] * v.mu_scale));
+        if (v.sigma_small > 0 && i % 3 == 0) r.sigma[o] = std::max(1.0001e-9f, r.sigma[o] * v.sigma_small);
+        if (v.sigma_large > 0 && i % 3 == 1) r.sigma[o] = std::min(0.9999e9f, r.sigma[o] * v.sigma_large);
+      }
+    }
+    const LatentIndex ix = build_index(r);
+    std::vector<std::vector<float>> queries = {std::vector<float>(16, zmax), std::vector<float>(16, -zmax),
+                                               std::vector<float>(16, 0.0f)};
+    std::vector<float> alternating(16);
+    for (int k = 0; k < 16; ++k) alternating[k] = k % 2 ? zmax : -zmax;
+    queries.push_back(alternating);
+    queries.push_back(std::vector<float>(r.mu.begin() + 16 * 7, r.mu.begin() + 16 * 8));  // an item's own mu
+    for (const std::vector<float>& z : queries) {
+      for (Metric metric : {Metric::kLikelihood, Metric::kEuclidean}) {
+        for (SearchKernel kernel : {SearchKernel::kSimd, SearchKernel::kScalar}) {
+          INFO(v.name << ", z[0] = " << z[0] << ", metric " << static_cast<int>(metric));
+          const std::vector<SearchHit> hits = run(ix, z, 10, metric, {}, kernel);
+          for (const SearchHit& h : hits) REQUIRE(std::isfinite(h.score));
+          check_against_reference(r, z, 10, metric, {}, hits);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("values beyond the latent domain are refused with the value named", "[search][extremes]") {
+  RawItems r = make_items(20, 4, 5);
+  const LatentIndex ix = build_index(r);
+  SearchWorkspace ws;
+  std::vector<float> z(4, 0.0f);
+  z[3] = 15000.0f;
+  CHECK(lw::search(ix, z.data(), 4, 3, Metric::kLikelihood, {}, &ws).message() ==
+        "query value 3 is 15000, outside the latent domain +-10000");
+  z[3] = -1e30f;
+  CHECK(lw::search(ix, z.data(), 4, 3, Metric::kEuclidean, {}, &ws).message() ==
+        "query value 3 is -1e+30, outside the latent domain +-10000");
+  z[3] = -lw::kMaxLatentAbs;  // the edge itself is inside
+  CHECK(lw::search(ix, z.data(), 4, 3, Metric::kEuclidean, {}, &ws).ok());
+
+  auto build_err = [](RawItems q) {
+    LatentIndex bad;
+    const lw::Status st = bad.build(q.mu.data(), q.sigma.data(), q.n, q.d, q.label.data(), q.split.data());
+    REQUIRE(bad.n == 0);
+    return st.message();
+  };
+  RawItems q = r;
+  q.mu[2 * 4 + 1] = 20000.0f;
+  CHECK(build_err(q) == "latent index: item 2 dim 1: mu 20000 is outside the latent domain +-10000");
+  q = r;
+  q.sigma[3 * 4] = 5e-10f;
+  CHECK(build_err(q) == "latent index: item 3 dim 0: sigma 5e-10 is outside [1e-09, 1e+09]");
+  q.sigma[3 * 4] = 2e9f;
+  CHECK(build_err(q) == "latent index: item 3 dim 0: sigma 2e+09 is outside [1e-09, 1e+09]");
+  // An index blob cannot smuggle them in either: adopt_soa checks the same domain.
+  AlignedFloats w = ix.inv2var_soa;
+  w[ix.offset(4, 2)] = 1e30f;  // sigma ~7e-16
+  LatentIndex adopted;
+  CHECK_THAT(adopted.adopt_soa(ix.mu_soa.data(), w.data(), r.n, r.d, r.label.data(), r.split.data()).message(),
+             Catch::Contains("item 4 dim 2: sigma 7.07107e-16 is outside"));
+}
+
+TEST_CASE("an index with no spread ranks ties by id with the exact score", "[search][degenerate]") {
+  // What an encoder that ignores its input gives: every item the same
+  // posterior. Every score is equal and finite, and the tie rule (lower id
+  // first) picks ids 0..k-1, also under a class filter.
+  const int n = 70, d = 3;
+  RawItems r;
+  r.n = n;
+  r.d = d;
+  for (int i = 0; i < n; ++i) {
+    r.mu.insert(r.mu.end(), {0.25f, -1.0f, 2.0f});
+    r.sigma.insert(r.sigma.end(), {0.5f, 1.0f, 2.0f});
+    r.label.push_back(static_cast<uint8_t>(i % 10));
+    r.split.push_back(static_cast<uint8_t>(i < 50 ? 0 : 1));
+  }
+  const LatentIndex ix = build_index(r);
+  const std::vector<float> z = {1.0f, 0.0f, -3.0f};
+  // log q = -sum (z-mu)^2/(2 s^2) - sum log(sqrt(2 pi) s)
+  const double expected = -(0.5625 / 0.5 + 1.0 / 2.0 + 25.0 / 8.0) -
+                          (3 * 0.5 * std::log(2 * 3.14159265358979323846) + std::log(0.5) + std::log(2.0));
+  for (SearchKernel kernel : {SearchKernel::kSimd, SearchKernel::kScalar}) {
+    const std::vector<SearchHit> hits = run(ix, z, 5, Metric::kLikelihood, {}, kernel);
+    for (int j = 0; j < 5; ++j) {
+      CHECK(hits[j].id == j);
+      CHECK(hits[j].score == Approx(expected).epsilon(1e-6));
+    }
+    SearchFilter test_sevens;
+    test_sevens.split = 1;
+    test_sevens.label = 7;
+    const std::vector<SearchHit> sevens = run(ix, z, 2, Metric::kEuclidean, test_sevens, kernel);
+    CHECK(sevens[0].id == 57);
+    CHECK(sevens[1].id == 67);
+    CHECK(sevens[0].score == Approx(std::sqrt(0.5625 + 1.0 + 25.0)).epsilon(1e-6));
   }
 }

@@ -7,6 +7,7 @@
 
 #include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
+#include "model/native/file_io.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/model_file.h"
@@ -17,6 +18,8 @@ namespace lw {
 Status cmd_anomalies(const AnomaliesOptions& o) {
   const int k = o.k;
   const std::string& split = o.split;
+  // Before the work: the PNG can be written (missing folders are created).
+  LW_RETURN_IF_ERROR(prepare_output_file(o.out));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));

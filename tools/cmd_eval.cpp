@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <string>
 
 #include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
@@ -16,14 +17,16 @@
 namespace lw {
 
 Status cmd_eval(const EvalOptions& o) {
-  const int k = o.iwae, limit = o.limit;
+  const int k = o.iwae;
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
-  std::vector<int> ids(static_cast<size_t>(limit > 0 ? limit : data.test_images.count));
-  std::iota(ids.begin(), ids.end(), 0);
+  // --limit 1..10000 (0: not given, all), and no more than the dataset holds.
+  std::vector<int> ids;
+  LW_RETURN_IF_ERROR(
+      first_images(o.limit > 0 ? o.limit : data.test_images.count, data.test_images, "--limit", "test images", &ids));
   const int n = static_cast<int>(ids.size());
   const std::vector<float> x = image_floats(data.test_images, ids);
   const std::vector<float> x_bin = binarize(x.data(), x.size(), kEvalBinarizeSeed);
@@ -52,6 +55,21 @@ Status cmd_eval(const EvalOptions& o) {
   const std::vector<float> variance = mu_variance(mu.data(), n, config.latent);
   const int active = static_cast<int>(std::count_if(variance.begin(), variance.end(), [](float v) { return v > 0.01f; }));
   const double neg_elbo = rec + kl;
+  // A model whose figures overflow has none to print: say so and why,
+  // instead of printing null. (The scorer already refuses posteriors outside
+  // the latent domain; this catches what still overflows in double sums.)
+  if (!std::isfinite(neg_elbo) || (k > 0 && !std::isfinite(iwae))) {
+    auto g = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4g", v);
+      return std::string(buf);
+    };
+    const auto [sigma_min, sigma_max] = std::minmax_element(sigma.begin(), sigma.end());
+    return Status::Error("the model's figures are not finite (negative ELBO " + g(neg_elbo) + " = reconstruction " +
+                         g(rec) + " + KL " + g(kl) + (k > 0 ? ", IWAE NLL " + g(iwae) : "") +
+                         "): its posterior sigma ranges " + g(*sigma_min) + ".." + g(*sigma_max) +
+                         ", beyond what float arithmetic can square");
+  }
 
   if (o.json) {
     Json j;

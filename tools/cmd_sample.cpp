@@ -5,6 +5,7 @@
 
 #include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
+#include "model/native/file_io.h"
 #include "model/runtime/rng.h"
 #include "tools/commands.h"
 #include "tools/model_file.h"
@@ -14,6 +15,8 @@ namespace lw {
 Status cmd_sample(const SampleOptions& o) {
   const int n = o.n, scale = o.scale, cols = o.cols;
   const float temperature = o.temperature;
+  // Before the work: the PNG can be written (missing folders are created).
+  LW_RETURN_IF_ERROR(prepare_output_file(o.out));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
@@ -31,13 +34,15 @@ Status cmd_sample(const SampleOptions& o) {
 
 Status cmd_reconstruct(const ReconstructOptions& o) {
   const int n = o.n, scale = o.scale, cols = o.cols;
+  LW_RETURN_IF_ERROR(prepare_output_file(o.out));
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
-  std::vector<int> ids(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i;
+  // --n 1..1024, and no more than the dataset's test images.
+  std::vector<int> ids;
+  LW_RETURN_IF_ERROR(first_images(n, data.test_images, "--n", "test images", &ids));
   const std::vector<float> x = image_floats(data.test_images, ids);
   std::vector<float> mu, sigma;
   LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, &mu, &sigma));

@@ -3,6 +3,7 @@
 // and the best-by-validation model at PATH. All files are written atomically.
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -47,7 +48,8 @@ std::string epoch_json(int epoch, double lr, double beta, const EpochStats& trai
                   {"train_neg_elbo", json_number(train.neg_elbo)},
                   {"train_rec", json_number(train.rec)},
                   {"train_kl", json_number(train.kl)},
-                  {"val_neg_elbo", json_number(val.neg_elbo)},
+                  // No validation set (--validation 0): null, not a loss of 0.
+                  {"val_neg_elbo", val.images > 0 ? json_number(val.neg_elbo) : Json(nullptr)},
                   {"test_neg_elbo", json_number(test.neg_elbo)},
                   {"test_rec", json_number(test.rec)},
                   {"test_kl", json_number(test.kl)},
@@ -73,6 +75,26 @@ Status save_checkpoint_files(const TrainState& state, const TrainOptions& flags,
   return Status::Ok();
 }
 
+// The images of the run: the first --train-limit training images (minus the
+// validation set taken from them) and the first --test-limit test images.
+// Limits beyond the dataset are errors, not clamped; so is a batch larger than
+// the training set (a step needs a whole batch and the last partial one is
+// dropped, so it would silently train on fewer images).
+Status select_images(const TrainOptions& flags, const Dataset& data, int batch, std::vector<int>* train_ids,
+                     std::vector<int>* val_ids, std::vector<int>* test_ids) {
+  const int n_train = flags.train_limit > 0 ? flags.train_limit : data.train_images.count;
+  LW_RETURN_IF_ERROR(first_images(n_train, data.train_images, "--train-limit", "training images", train_ids));
+  LW_RETURN_IF_ERROR(first_images(flags.test_limit > 0 ? flags.test_limit : data.test_images.count, data.test_images,
+                                  "--test-limit", "test images", test_ids));
+  split_train_validation(n_train, std::min(flags.validation, n_train / 2), train_ids, val_ids);
+  if (batch > static_cast<int>(train_ids->size())) {
+    return Status::Error("--batch " + std::to_string(batch) + " exceeds the " + std::to_string(train_ids->size()) +
+                         " training images (" + std::to_string(val_ids->size()) + " of the " + std::to_string(n_train) +
+                         " are held out for validation)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status cmd_train(const TrainOptions& options) {
@@ -82,10 +104,11 @@ Status cmd_train(const TrainOptions& options) {
   TrainOptions flags = options;
   if (flags.log.empty()) flags.log = flags.out + ".log.jsonl";
   flags.data = resolve_data_dir(flags.data);
-  // Fail before the long part if the outputs cannot be written.
-  LW_RETURN_IF_ERROR(check_writable(flags.out));
-  LW_RETURN_IF_ERROR(check_writable(flags.out + ".ckpt"));
-  LW_RETURN_IF_ERROR(check_writable(flags.log));
+  // Fail before the long part if the outputs cannot be written; missing
+  // folders are created.
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.out));
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.out + ".ckpt"));
+  LW_RETURN_IF_ERROR(prepare_output_file(flags.log));
 
   TrainState state;
   if (!flags.resume.empty()) {
@@ -99,11 +122,8 @@ Status cmd_train(const TrainOptions& options) {
 
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data, &data));
-  std::vector<int> train_ids, val_ids;
-  const int n_train = flags.train_limit > 0 ? std::min(flags.train_limit, data.train_images.count) : data.train_images.count;
-  split_train_validation(n_train, std::min(flags.validation, n_train / 2), &train_ids, &val_ids);
-  std::vector<int> test_ids(static_cast<size_t>(flags.test_limit > 0 ? flags.test_limit : data.test_images.count));
-  for (size_t i = 0; i < test_ids.size(); ++i) test_ids[i] = static_cast<int>(i);
+  std::vector<int> train_ids, val_ids, test_ids;
+  LW_RETURN_IF_ERROR(select_images(flags, data, state.train.batch, &train_ids, &val_ids, &test_ids));
   const Eigen::MatrixXf train_x = images_to_matrix(data.train_images, train_ids);
   const Eigen::MatrixXf val_x = images_to_matrix(data.train_images, val_ids);
   const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, test_ids);
@@ -142,6 +162,11 @@ Status cmd_train(const TrainOptions& options) {
                  epoch, train_stats.neg_elbo, val_stats.neg_elbo, test_stats.neg_elbo, test_stats.rec, test_stats.kl,
                  seconds, train_stats.images / seconds, improved ? "  *best" : "");
     LW_RETURN_IF_ERROR(save_checkpoint_files(state, flags, improved));
+  }
+  // The model file is written only by an improving epoch: claim it only then.
+  if (state.best_epoch == 0) {
+    return Status::Error("no epoch reached a finite validation loss, so " + flags.out +
+                         " was not written (checkpoint: " + flags.out + ".ckpt)");
   }
   std::fprintf(stderr, "best validation negative ELBO %.2f at epoch %d; model: %s, checkpoint: %s.ckpt\n",
                state.best_val, state.best_epoch, flags.out.c_str(), flags.out.c_str());

@@ -37,7 +37,7 @@ struct TrainOptions {
 struct EvalOptions {
   std::string model, data;
   int iwae = 1000;  // IWAE samples per image
-  int limit = 0;    // first N test images (0 = all)
+  int limit = 0;    // first N test images (--limit 1..10000; 0 = not given, all)
   bool json = false;
 };
 

@@ -153,7 +153,8 @@ void add_eval(CLI::App* app, lw::EvalOptions* o, std::function<lw::Status()>* se
   sub->add_option("--model", o->model, "model weights blob or checkpoint")->required();
   add_data(sub, &o->data);
   sub->add_option("--iwae", o->iwae, "IWAE samples per image (0 = skip the IWAE)")->check(CLI::Range(0, 100000))->capture_default_str();
-  sub->add_option("--limit", o->limit, "first N test images (0 = all)")->check(CLI::Range(0, 10000));
+  sub->add_option("--limit", o->limit, "first N test images (default all; <= test images in the dataset)")
+      ->check(CLI::Range(1, 10000));
   sub->add_flag("--json", o->json, "one JSON object on stdout");
 }
 

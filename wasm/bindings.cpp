@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "model/runtime/anomaly.h"
 #include "model/runtime/blob.h"
 #include "model/runtime/index_io.h"
 #include "model/runtime/mlp_infer.h"
@@ -41,7 +42,16 @@ constexpr int kMaxQuery = 1 << 16;
 // Bytes currently allocated by malloc (for leak checks in the tests).
 int heap_used() { return static_cast<int>(mallinfo().uordblks); }
 
-// Checks that `count` floats hold whole vectors of `d` values, all finite.
+// The domains of the numeric inputs, for wardrobe.js's `limits` (one
+// definition, in C++, of what the calls accept).
+double latent_abs_max() { return kMaxLatentAbs; }
+double sigma_min() { return kMinSigma; }
+double sigma_max() { return kMaxSigma; }
+int max_batch() { return kMaxBatch; }
+int max_score_samples() { return AnomalyScorer::kMaxSamples; }
+
+// Checks that `count` floats hold whole vectors of `d` values, all finite
+// and inside the latent domain (|z_k| <= kMaxLatentAbs, model/runtime/search.h).
 Status check_latents(const float* z, int count, int d, int n, const char* what) {
   if (count != n * d) {
     if (n == 1) {
@@ -51,13 +61,7 @@ Status check_latents(const float* z, int count, int d, int n, const char* what) 
     return Status::Error(std::string(what) + " has " + std::to_string(count) + " values, expected " +
                          std::to_string(n) + " x " + std::to_string(d) + " = " + std::to_string(n * d));
   }
-  for (int i = 0; i < count; ++i) {
-    if (!std::isfinite(z[i])) {
-      return Status::Error(std::string(what) + " value " + std::to_string(i) + " is " +
-                           (std::isnan(z[i]) ? "NaN" : "infinite"));
-    }
-  }
-  return Status::Ok();
+  return check_latent_values(z, count, what);
 }
 
 // A decoder: z [d] -> 784 pixel probabilities (sigmoid fused into the last layer).
@@ -230,6 +234,12 @@ class WasmIndex {
     return s.ok() ? index_.split[static_cast<size_t>(id)] : (lw::fail(s), -1);
   }
 
+  // Items of class c (0..9) in the whole index; 0 for a class it lacks
+  // (whose classMeans row is then zeros, not a mean).
+  int classCount(int c) const { return c >= 0 && c < kNumLabels ? index_.counts[kNumSplits][c] : 0; }
+  // Why the 2-D PCA map cannot show a spread, or "" when it can.
+  std::string pcaNote() const { return pca_note(extras_, index_.n); }
+
   uintptr_t pcaMeanPtr() const { return reinterpret_cast<uintptr_t>(extras_.pca_mean.data()); }
   uintptr_t pcaComponentsPtr() const { return reinterpret_cast<uintptr_t>(extras_.pca_components.data()); }
   uintptr_t pcaVariancePtr() const { return reinterpret_cast<uintptr_t>(extras_.pca_variance.data()); }
@@ -271,6 +281,11 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe) {
   using namespace emscripten;
   function("lastError", &lw::last_error);
   function("heapUsed", &lw::heap_used);
+  function("latentAbsMax", &lw::latent_abs_max);
+  function("sigmaMin", &lw::sigma_min);
+  function("sigmaMax", &lw::sigma_max);
+  function("maxBatch", &lw::max_batch);
+  function("maxScoreSamples", &lw::max_score_samples);
   function("stage", &lw::stage);
   function("unstage", &lw::unstage);
   class_<lw::WasmModel>("WasmModel")
@@ -296,6 +311,8 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe) {
       .function("itemPtr", &lw::WasmIndex::itemPtr)
       .function("label", &lw::WasmIndex::label)
       .function("split", &lw::WasmIndex::split)
+      .function("classCount", &lw::WasmIndex::classCount)
+      .function("pcaNote", &lw::WasmIndex::pcaNote)
       .function("pcaMeanPtr", &lw::WasmIndex::pcaMeanPtr)
       .function("pcaComponentsPtr", &lw::WasmIndex::pcaComponentsPtr)
       .function("pcaVariancePtr", &lw::WasmIndex::pcaVariancePtr)

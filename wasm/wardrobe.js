@@ -272,7 +272,12 @@ function makeApi(M, simd) {
         mean: copyF32(h.pcaMeanPtr(), this.#d),
         components: copyF32(h.pcaComponentsPtr(), 2 * this.#d),
         variance: copyF32(h.pcaVariancePtr(), 2),
+        note: h.pcaNote(),
       };
+    }
+    classCounts() {
+      const h = this[HANDLE]();
+      return Int32Array.from({ length: 10 }, (_, c) => h.classCount(c));
     }
     classMeans() {
       return copyF32(this[HANDLE]().classMeansPtr(), 10 * this.#d);
@@ -329,7 +334,9 @@ function makeApi(M, simd) {
 
     score(pixels, k = 100, seed = 1) {
       k = checkInt(k, 'k');
-      if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be an integer >= 0, got ${describe(seed)}`);
+      if (!Number.isSafeInteger(seed) || seed < 0) {
+        throw new Error(`seed must be an integer 0..${Number.MAX_SAFE_INTEGER}, got ${describe(seed)}`);
+      }
       const h = this.#input(pixels);
       if (h.score(k, seed) !== 0) throw lastError();
       return { negElbo: h.negElbo(), iwaeNll: h.iwaeNll(), complexity: h.complexity(), ood: h.ood() };
@@ -340,7 +347,10 @@ function makeApi(M, simd) {
       if (which === undefined || typeof of !== 'string') {
         throw new Error(`percentile: of must be 'iwae', 'elbo' or 'ood', got ${describe(of)}`);
       }
-      const p = this[HANDLE]().percentile(Number(value), which);
+      if (typeof value !== 'number' || Number.isNaN(value)) {
+        throw new Error(`percentile: value must be a number (±Infinity allowed), got ${describe(value)}`);
+      }
+      const p = this[HANDLE]().percentile(value, which);
       return p < 0 ? NaN : p;
     }
 
@@ -360,6 +370,14 @@ function makeApi(M, simd) {
     Model: Object.freeze({ fromBytes: (bytes) => Model.fromBytes(bytes) }),
     Index: Object.freeze({ fromBytes: (bytes) => Index.fromBytes(bytes) }),
     Encoder: Object.freeze({ fromBytes: (enc, dec) => Encoder.fromBytes(enc, dec) }),
+    limits: Object.freeze({
+      latentAbs: M.latentAbsMax(),
+      sigmaMin: M.sigmaMin(),
+      sigmaMax: M.sigmaMax(),
+      batch: M.maxBatch(),
+      scoreSamples: M.maxScoreSamples(),
+      seed: Number.MAX_SAFE_INTEGER,
+    }),
     heapBytes: () => M.HEAPU8.buffer.byteLength,
     heapUsed: () => M.heapUsed(),
   });

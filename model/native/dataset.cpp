@@ -2,9 +2,13 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <cstring>
+
+#include "model/native/file_io.h"
 
 namespace lw {
 
@@ -51,30 +55,41 @@ Status gunzip(const std::vector<uint8_t>& compressed, size_t max_bytes, std::vec
   return Status::Ok();
 }
 
+bool is_gzip(const std::vector<uint8_t>& bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
+
 namespace {
 
 constexpr size_t kMaxIdxBytes = size_t(256) << 20;
 
-Status read_gz(const std::string& path, std::vector<uint8_t>* raw) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(path + ": cannot open (missing file?)");
-  std::vector<uint8_t> compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::Error(path + ": read error");
-  return gunzip(compressed, kMaxIdxBytes, raw).with_context(path);
+// The IDX bytes of a file's contents: gunzipped if they are gzip'd (by the
+// magic, whatever the name says), checked to hold the wanted IDX type, parsed.
+// Errors carry no path (the callers add it).
+Status decode_idx(const std::vector<uint8_t>& bytes, bool images, ImageSet* image_out,
+                  std::vector<uint8_t>* label_out) {
+  std::vector<uint8_t> gunzipped;
+  if (is_gzip(bytes)) LW_RETURN_IF_ERROR(gunzip(bytes, kMaxIdxBytes, &gunzipped));
+  const std::vector<uint8_t>& raw = is_gzip(bytes) ? gunzipped : bytes;
+  const std::string kind = describe_idx(raw.data(), raw.size());
+  const char* wanted = images ? "IDX images" : "IDX labels";
+  if (kind != wanted) {
+    return Status::Error(std::string(is_gzip(bytes) ? "gzip of " : "") + kind + ", expected " + wanted);
+  }
+  return images ? parse_idx_images(raw.data(), raw.size(), image_out)
+                : parse_idx_labels(raw.data(), raw.size(), label_out);
+}
+
+Status load_idx(const std::string& path, bool images, ImageSet* image_out, std::vector<uint8_t>* label_out) {
+  std::vector<uint8_t> bytes;
+  LW_RETURN_IF_ERROR(read_file(path, &bytes));
+  return decode_idx(bytes, images, image_out, label_out).with_context(path);
 }
 
 }  // namespace
 
-Status load_idx_images_gz(const std::string& path, ImageSet* out) {
-  std::vector<uint8_t> raw;
-  LW_RETURN_IF_ERROR(read_gz(path, &raw));
-  return parse_idx_images(raw.data(), raw.size(), out).with_context(path);
-}
+Status load_idx_images(const std::string& path, ImageSet* out) { return load_idx(path, true, out, nullptr); }
 
-Status load_idx_labels_gz(const std::string& path, std::vector<uint8_t>* out) {
-  std::vector<uint8_t> raw;
-  LW_RETURN_IF_ERROR(read_gz(path, &raw));
-  return parse_idx_labels(raw.data(), raw.size(), out).with_context(path);
+Status load_idx_labels(const std::string& path, std::vector<uint8_t>* out) {
+  return load_idx(path, false, nullptr, out);
 }
 
 namespace {
@@ -96,18 +111,111 @@ Status check_split(const std::string& name, const ImageSet& images, const std::v
 
 }  // namespace
 
-Status load_fashion_mnist(const std::string& dir, Dataset* out) {
-  std::ifstream probe(dir + "/train-images-idx3-ubyte.gz");
-  if (!probe) {
-    return Status::Error("Fashion-MNIST not found in " + dir +
-                         " (set FASHION_MNIST_DIR or --data, or run `npm run fetch-data` to download it)");
+namespace {
+
+// One of the four files and the names it may have, in the order tried.
+struct IdxFileSpec {
+  const char* what;      // for messages
+  const char* names[4];  // official name, with .gz, and the dotted form of some mirrors
+  bool images;
+};
+
+const IdxFileSpec kIdxFiles[4] = {
+    {"training images",
+     {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte", "train-images.idx3-ubyte.gz"},
+     true},
+    {"training labels",
+     {"train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz", "train-labels.idx1-ubyte", "train-labels.idx1-ubyte.gz"},
+     false},
+    {"test images",
+     {"t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-images.idx3-ubyte", "t10k-images.idx3-ubyte.gz"},
+     true},
+    {"test labels",
+     {"t10k-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz", "t10k-labels.idx1-ubyte", "t10k-labels.idx1-ubyte.gz"},
+     false},
+};
+
+// Tries each name of one file in dir; true once one parses. *report gets
+// "what: name: what was found; ..." for the error message.
+bool find_idx_file(const std::string& dir, const IdxFileSpec& spec, ImageSet* images, std::vector<uint8_t>* labels,
+                   std::string* report) {
+  std::vector<std::string> notes, missing;
+  bool found = false;
+  for (const char* name : spec.names) {
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      if (err == ENOENT) {
+        missing.push_back(name);
+      } else {
+        notes.push_back(std::string(name) + ": " + std::strerror(err));
+      }
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      notes.push_back(std::string(name) + ": a folder");
+      continue;
+    }
+    std::vector<uint8_t> bytes;
+    const Status read = read_file(path, &bytes);
+    Status s = read.ok() ? decode_idx(bytes, spec.images, images, labels) : read;
+    if (s.ok()) {
+      notes.push_back(std::string(name) + ": ok (" + (is_gzip(bytes) ? "gzip" : "plain") + ")");
+      found = true;
+      break;
+    }
+    notes.push_back(std::string(name) + ": " + s.message());
   }
-  LW_RETURN_IF_ERROR(load_idx_images_gz(dir + "/train-images-idx3-ubyte.gz", &out->train_images));
-  LW_RETURN_IF_ERROR(load_idx_labels_gz(dir + "/train-labels-idx1-ubyte.gz", &out->train_labels));
-  LW_RETURN_IF_ERROR(load_idx_images_gz(dir + "/t10k-images-idx3-ubyte.gz", &out->test_images));
-  LW_RETURN_IF_ERROR(load_idx_labels_gz(dir + "/t10k-labels-idx1-ubyte.gz", &out->test_labels));
+  std::string line = std::string(spec.what) + ": ";
+  for (size_t i = 0; i < notes.size(); ++i) line += (i ? ", " : "") + notes[i];
+  if (!found && !missing.empty()) {
+    line += notes.empty() ? "" : ", ";
+    // "name[.gz]" when a name is missing with and without .gz.
+    for (size_t i = 0; i < missing.size(); ++i) {
+      const bool pair = i + 1 < missing.size() && missing[i + 1] == missing[i] + ".gz";
+      line += (i ? ", " : "") + missing[i] + (pair ? "[.gz]" : "");
+      if (pair) ++i;
+    }
+    line += ": missing";
+  }
+  *report += (report->empty() ? "" : "; ") + line;
+  return found;
+}
+
+constexpr const char* kDataHint =
+    " (the folder is --data, else $FASHION_MNIST_DIR, else data/fashion-mnist; it must hold the four Fashion-MNIST"
+    " files, gzip'd or not; `npm run fetch-data` downloads them)";
+
+}  // namespace
+
+Status load_fashion_mnist(const std::string& dir, Dataset* out) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    return Status::Error("Fashion-MNIST not found: " + dir + ": " + std::strerror(err) + kDataHint);
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::Error("Fashion-MNIST not found: " + dir + " is not a folder" + kDataHint);
+  ImageSet* images[4] = {&out->train_images, nullptr, &out->test_images, nullptr};
+  std::vector<uint8_t>* labels[4] = {nullptr, &out->train_labels, nullptr, &out->test_labels};
+  std::string report;
+  bool all = true;
+  for (int f = 0; f < 4; ++f) all = find_idx_file(dir, kIdxFiles[f], images[f], labels[f], &report) && all;
+  if (!all) return Status::Error("Fashion-MNIST not found in " + dir + ": " + report + kDataHint);
   LW_RETURN_IF_ERROR(check_split("training set", out->train_images, out->train_labels));
   return check_split("test set", out->test_images, out->test_labels);
+}
+
+Status first_images(int n, const ImageSet& images, const std::string& flag, const std::string& what,
+                    std::vector<int>* ids) {
+  if (n < 1) return Status::Error(flag + " must be at least 1, got " + std::to_string(n));
+  if (n > images.count) {
+    return Status::Error(flag + " " + std::to_string(n) + " exceeds the " + std::to_string(images.count) + " " + what +
+                         " in the dataset");
+  }
+  ids->resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) (*ids)[static_cast<size_t>(i)] = i;
+  return Status::Ok();
 }
 
 }  // namespace lw

@@ -141,6 +141,58 @@ Status write_file_atomic(const std::string& path, const uint8_t* data, size_t si
   return Status::Ok();
 }
 
+namespace {
+
+// Why `dir` cannot serve as a folder, or "" if it is one (or does not exist).
+std::string not_a_folder(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return "";
+  return dir + " is a file, not a folder";
+}
+
+}  // namespace
+
+Status prepare_output_dir(const std::string& dir_arg) {
+  if (dir_arg.empty()) return Status::Error("output folder path is empty");
+  std::string dir = dir_arg;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  // Create each missing component from the root down (mkdir -p), so an
+  // error can name the component that failed.
+  for (size_t end = dir.find('/', 1);; end = dir.find('/', end + 1)) {
+    const std::string part = end == std::string::npos ? dir : dir.substr(0, end);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+      const int err = errno;
+      const std::string why = not_a_folder(part);
+      return Status::Error("cannot create output folder " + dir_arg + ": " +
+                           (why.empty() ? "cannot create " + part + ": " + errno_text(err) : why));
+    }
+    const std::string why = not_a_folder(part);
+    if (!why.empty()) return Status::Error("cannot create output folder " + dir_arg + ": " + why);
+    if (end == std::string::npos) break;
+  }
+  // A probe file shows the folder takes new files (permissions, read-only
+  // file systems); O_EXCL so nothing existing is touched.
+  const std::string probe = dir + "/.lw-write-probe." + std::to_string(::getpid());
+  ::unlink(probe.c_str());
+  int fd;
+  do {
+    fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int err = errno;
+    return Status::Error("cannot write into output folder " + dir_arg + ": " + errno_text(err));
+  }
+  close_fd(fd);
+  ::unlink(probe.c_str());
+  return Status::Ok();
+}
+
+Status prepare_output_file(const std::string& path) {
+  if (path.empty()) return Status::Error("output path is empty");
+  LW_RETURN_IF_ERROR(prepare_output_dir(parent_dir(path)));
+  return check_writable(path);
+}
+
 Status check_writable(const std::string& path) {
   const std::string tmp = temp_path_for(path);
   int fd = -1;

@@ -28,4 +28,15 @@ Status write_file_atomic(const std::string& path, const uint8_t* data, size_t si
 // never touches `path` itself.
 Status check_writable(const std::string& path);
 
+// Makes sure files can be written into folder `dir` before a long job: creates
+// it and any missing parents (mkdir -p; new folders get mode 0755 minus the
+// umask), then creates and removes a probe file in it. Errors name the path
+// and the reason: "cannot create output folder a/b/c: a/b is a file, not a
+// folder", "... Permission denied", "... is not a folder".
+Status prepare_output_dir(const std::string& dir);
+
+// prepare_output_dir(the folder of `path`) then check_writable(path): the
+// check every command makes for each output file before its work starts.
+Status prepare_output_file(const std::string& path);
+
 }  // namespace lw

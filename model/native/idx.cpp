@@ -51,6 +51,23 @@ Status parse_idx_images(const uint8_t* data, size_t size, ImageSet* out) {
   return Status::Ok();
 }
 
+std::string describe_idx(const uint8_t* data, size_t size) {
+  if (size == 0) return "empty";
+  if (size >= 4) {
+    const uint32_t magic = read_be32(data);
+    if (magic == kImagesMagic) return "IDX images";
+    if (magic == kLabelsMagic) return "IDX labels";
+    // IDX magic: two zero bytes, a type code (0x08..0x0e), a rank.
+    if (data[0] == 0 && data[1] == 0 && data[2] >= 0x08 && data[2] <= 0x0e) return "IDX (magic " + hex(magic) + ")";
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string start;
+  for (size_t i = 0; i < size && i < 4; ++i) {
+    start += std::string(i ? " " : "") + digits[data[i] >> 4] + digits[data[i] & 0xf];
+  }
+  return "not IDX (starts " + start + ")";
+}
+
 Status parse_idx_labels(const uint8_t* data, size_t size, std::vector<uint8_t>* out) {
   if (size < 8) return Status::Error("IDX label file truncated: header needs 8 bytes, found " + std::to_string(size));
   const uint32_t magic = read_be32(data);

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "model/runtime/status.h"
@@ -20,5 +21,10 @@ struct ImageSet {
 
 Status parse_idx_images(const uint8_t* data, size_t size, ImageSet* out);
 Status parse_idx_labels(const uint8_t* data, size_t size, std::vector<uint8_t>* out);
+
+// What the first bytes say a file is, for messages about files that are not
+// what their name promises: "IDX images", "IDX labels", "IDX (magic
+// 0x00000d03)" for another IDX type, "not IDX (starts 3c 21 44 4f)", or "empty".
+std::string describe_idx(const uint8_t* data, size_t size);
 
 }  // namespace lw

@@ -6,6 +6,7 @@
 
 #include "model/runtime/bernoulli.h"
 #include "model/runtime/complexity.h"
+#include "model/runtime/search.h"
 
 namespace lw {
 
@@ -58,8 +59,17 @@ Status AnomalyScorer::check_likelihood(const float* x) const {
   return Status::Ok();
 }
 
+Status AnomalyScorer::check_posterior_domain(const float* heads) const {
+  for (int j = 0; j < latent_; ++j) {
+    const double sigma = std::exp(0.5 * static_cast<double>(heads[latent_ + j]));
+    LW_RETURN_IF_ERROR(check_posterior(heads[j], sigma, "encoder: posterior dim " + std::to_string(j)));
+  }
+  return Status::Ok();
+}
+
 Status AnomalyScorer::encode_heads(const float* x) {
   LW_RETURN_IF_ERROR(encoder_.forward(x, 1, heads_.data()));
+  LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data()));
   for (int j = 0; j < latent_; ++j) sigma_[static_cast<size_t>(j)] = std::exp(0.5f * heads_[static_cast<size_t>(latent_ + j)]);
   return Status::Ok();
 }
@@ -84,6 +94,7 @@ Status AnomalyScorer::encode_batch(const float* x, int n, float* mu, float* sigm
     heads_.resize(static_cast<size_t>(b) * 2 * d);
     LW_RETURN_IF_ERROR(encoder_.forward(xs, b, heads_.data()));
     for (size_t i = 0; i < static_cast<size_t>(b); ++i) {
+      LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data() + i * 2 * d));
       const size_t row = static_cast<size_t>(start) + i;
       for (size_t j = 0; j < d; ++j) {
         mu[row * d + j] = heads_[i * 2 * d + j];
@@ -176,6 +187,12 @@ Status AnomalyScorer::score(const float* x, int k, uint64_t seed, ImageScore* ou
   const bool square = side * side == pixels_;
   out->complexity = input_complexity(x, square ? side : pixels_, square ? side : 1);
   out->ood = out->iwae_nll - out->complexity;
+  // Inside the latent domain the scores are finite; a decoder whose logits
+  // overflow would still give inf - inf: report it instead of a NaN.
+  if (!std::isfinite(out->neg_elbo) || !std::isfinite(out->iwae_nll)) {
+    return Status::Error("score: the model gives a non-finite score (negative ELBO " + std::to_string(out->neg_elbo) +
+                         ", IWAE NLL " + std::to_string(out->iwae_nll) + ")");
+  }
   return Status::Ok();
 }
 

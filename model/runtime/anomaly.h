@@ -49,7 +49,10 @@ class AnomalyScorer {
   int pixels() const { return pixels_; }
   bool has_decoder() const { return !decoder_.empty(); }
 
-  // x: [pixels] in [0, 1] (finite). mu, sigma: [latent] each.
+  // x: [pixels] in [0, 1] (finite). mu, sigma: [latent] each. Errors when
+  // the posterior falls outside the latent domain (model/runtime/search.h:
+  // |mu| <= 1e4, sigma in [1e-9, 1e9]), naming the dimension and the value;
+  // so do encode_batch, neg_elbo, iwae_nll and score.
   Status encode(const float* x, float* mu, float* sigma);
   // n images at once: x [n x pixels] row-major, mu and sigma [n x latent].
   // Bit-identical to n calls of encode (the kernels' results do not depend on
@@ -68,7 +71,8 @@ class AnomalyScorer {
   // Everything the page shows for one image: the negative ELBO (eps from
   // Rng(seed)), the IWAE NLL with k samples (from Rng(iwae_stream_seed(seed,
   // 0))), the input complexity (the image taken as square when pixels is a
-  // square number, else one row) and the ood score.
+  // square number, else one row) and the ood score. Every score returned is
+  // finite (an error names a decoder whose logits overflow).
   Status score(const float* x, int k, uint64_t seed, ImageScore* out);
 
   // k of score() (the page's API); k of iwae_nll().
@@ -78,6 +82,8 @@ class AnomalyScorer {
  private:
   Status check_input(const float* x) const;
   Status check_likelihood(const float* x) const;
+  // Checks one encoder output row [mu | logvar] against the latent domain.
+  Status check_posterior_domain(const float* heads) const;
   // Encodes one checked image into heads_ ([mu | logvar]) and sigma_.
   Status encode_heads(const float* x);
   double log_weight(const float* logits, const float* x, const float* z, const float* eps) const;

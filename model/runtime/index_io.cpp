@@ -2,7 +2,11 @@
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "model/runtime/f16.h"
 
 namespace lw {
 
@@ -57,6 +61,40 @@ void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vecto
   }
 }
 
+std::string pca_note(const IndexExtras& extras, int n) {
+  if (extras.pca_variance.size() < 2) return "the index has no PCA";
+  double scale = 1.0;
+  for (float m : extras.pca_mean) scale = std::max(scale, static_cast<double>(std::fabs(m)));
+  const double floor = 1e-6 * scale;
+  const double sd0 = std::sqrt(std::max(0.0, static_cast<double>(extras.pca_variance[0])));
+  const double sd1 = std::sqrt(std::max(0.0, static_cast<double>(extras.pca_variance[1])));
+  if (n < 2) return "the index has one item: there is no spread to map";
+  if (!(sd0 > floor)) {
+    return "all " + std::to_string(n) +
+           " items have the same posterior mean: there is no spread to map (does the encoder ignore its input?)";
+  }
+  if (extras.pca_mean.size() >= 2 && !(sd1 > floor)) {
+    return "the " + std::to_string(n) + " items' posterior means lie on one line: the map's second axis shows no spread";
+  }
+  return "";
+}
+
+IndexStorage index_storage(const LatentIndex& index, DType requested) {
+  IndexStorage out{requested, requested};
+  if (requested != DType::kF16) return out;
+  // Padding items hold mu 0 and inv2var 1, both exact in f16.
+  constexpr float kF16MinNormal = 6.103515625e-05f;  // 2^-14
+  for (size_t o = 0; o < index.mu_soa.size(); ++o) {
+    const float m = index.mu_soa[o], w = index.inv2var_soa[o];
+    if (w < kF16MinNormal || w > kF16Max) out.inv2var = DType::kF32;
+    // mu's rounding must stay small against its sigma (1/16 of it; a trained
+    // model's worst is ~1/65), or a narrow posterior moves by many sigmas.
+    const double sigma = std::sqrt(0.5 / static_cast<double>(w));
+    if (std::fabs(m) > kF16Max || std::fabs(m - f16_to_f32(f32_to_f16(m))) > sigma / 16) out.mu = DType::kF32;
+  }
+  return out;
+}
+
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out) {
   const uint32_t n = static_cast<uint32_t>(index.n), d = static_cast<uint32_t>(index.d);
@@ -64,9 +102,10 @@ Status write_index_blob(const LatentIndex& index, const Architecture& arch, cons
   BlobWriter writer(BlobKind::kLatentIndex, arch, 0);
   if (!metadata_json.empty()) LW_RETURN_IF_ERROR(writer.set_metadata(metadata_json));
   const std::vector<uint32_t> soa_shape = {blocks, d, static_cast<uint32_t>(kSearchBlock)};
-  LW_RETURN_IF_ERROR(writer.add_f32("mu_soa", soa_shape, index.mu_soa.data(), index.mu_soa.size(), storage));
+  const IndexStorage stored = index_storage(index, storage);
+  LW_RETURN_IF_ERROR(writer.add_f32("mu_soa", soa_shape, index.mu_soa.data(), index.mu_soa.size(), stored.mu));
   LW_RETURN_IF_ERROR(
-      writer.add_f32("inv2var_soa", soa_shape, index.inv2var_soa.data(), index.inv2var_soa.size(), storage));
+      writer.add_f32("inv2var_soa", soa_shape, index.inv2var_soa.data(), index.inv2var_soa.size(), stored.inv2var));
   LW_RETURN_IF_ERROR(writer.add_f32("lognorm", {blocks * kSearchBlock}, index.lognorm.data(), index.lognorm.size()));
   LW_RETURN_IF_ERROR(writer.add_u8("label", {n}, index.label.data(), index.label.size()));
   LW_RETURN_IF_ERROR(writer.add_u8("split", {n}, index.split.data(), index.split.size()));

@@ -29,7 +29,27 @@ void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, 
 // interleaved), (mu - pca_mean) . pca_components[axis]. What the page's map plots.
 void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy);
 
-// storage applies to mu_soa and inv2var_soa (f32 or f16); lognorm stays f32.
+// Why a 2-D map of the PCA cannot show the items' spread, or "" when it can:
+// every item has (nearly) the same mu (an encoder that ignores its input),
+// or the mus lie on a line (the second axis is arbitrary and flat). "Nearly":
+// a standard deviation along the axis below 1e-6 of the mean's scale
+// (max(1, max_k |mean_k|)), i.e. float noise. The projection is finite
+// either way (every item at the same point, or on one line).
+std::string pca_note(const IndexExtras& extras, int n);
+
+// The storage of mu_soa and inv2var_soa for a requested dtype: f16 only for
+// a tensor whose every value survives it (1/(2 sigma^2) in f16's normal range
+// [2^-14, 65504], i.e. sigma in about [0.0028, 90]; mu rounded by at most
+// sigma/16), else f32, so an extreme but valid posterior is never rounded to
+// 0 or inf, nor moved by many of its sigmas.
+struct IndexStorage {
+  DType mu;
+  DType inv2var;
+};
+IndexStorage index_storage(const LatentIndex& index, DType requested);
+
+// storage is requested for mu_soa and inv2var_soa (f32 or f16; see
+// index_storage for when f16 falls back to f32); lognorm stays f32.
 Status write_index_blob(const LatentIndex& index, const Architecture& arch, const IndexExtras& extras, DType storage,
                         const std::string& metadata_json, std::vector<uint8_t>* out);
 

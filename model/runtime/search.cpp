@@ -25,6 +25,7 @@
 #include <cfloat>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -223,14 +224,42 @@ Status start_index(int n_items, int dims, const uint8_t* labels, const uint8_t* 
   return Status::Ok();
 }
 
-// A zero or infinite weight would turn 0 * inf into NaN in the kernel.
-bool weight_ok(float inv2var) { return inv2var >= FLT_MIN && std::isfinite(inv2var); }
+std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
 
 std::string item_dim(int i, int k) {
   return "latent index: item " + std::to_string(i) + " dim " + std::to_string(k);
 }
 
 }  // namespace
+
+Status check_posterior(float mu, double sigma, const std::string& where) {
+  if (!std::isfinite(mu)) return Status::Error(where + ": mu is not finite");
+  if (std::fabs(mu) > kMaxLatentAbs) {
+    return Status::Error(where + ": mu " + format_g(mu) + " is outside the latent domain +-" + format_g(kMaxLatentAbs));
+  }
+  if (!std::isfinite(sigma)) return Status::Error(where + ": sigma is not finite");
+  if (!(sigma >= kMinSigma && sigma <= kMaxSigma)) {
+    return Status::Error(where + ": sigma " + format_g(sigma) + " is outside [" + format_g(kMinSigma) + ", " +
+                         format_g(kMaxSigma) + "]");
+  }
+  return Status::Ok();
+}
+
+Status check_latent_values(const float* z, int count, const std::string& what) {
+  for (int i = 0; i < count; ++i) {
+    const std::string where = what + " value " + std::to_string(i);
+    if (std::isnan(z[i])) return Status::Error(where + " is NaN");
+    if (std::isinf(z[i])) return Status::Error(where + " is infinite");
+    if (std::fabs(z[i]) > kMaxLatentAbs) {
+      return Status::Error(where + " is " + format_g(z[i]) + ", outside the latent domain +-" + format_g(kMaxLatentAbs));
+    }
+  }
+  return Status::Ok();
+}
 
 Status LatentIndex::build(const float* mu, const float* spread, int n_items, int dims,
                           const uint8_t* labels, const uint8_t* splits, Spread kind) {
@@ -249,27 +278,15 @@ Status LatentIndex::build(const float* mu, const float* spread, int n_items, int
       const size_t row = static_cast<size_t>(i) * dims + k;
       const float m = mu[row];
       const float s = spread[row];
-      if (!std::isfinite(m)) return Status::Error(item_dim(i, k) + ": mu is not finite");
-      if (!std::isfinite(s)) {
-        return Status::Error(item_dim(i, k) + (kind == Spread::kSigma ? ": sigma" : ": log-variance") +
-                             " is not finite");
+      if (kind == Spread::kLogVar && !std::isfinite(s)) {
+        return Status::Error(item_dim(i, k) + ": log-variance is not finite");
       }
       // In double from the given spread, so lognorm does not inherit the
       // rounding of inv2var.
-      double log_sigma, inv2var;
-      if (kind == Spread::kSigma) {
-        if (!(s > 0.0f)) return Status::Error(item_dim(i, k) + ": sigma " + std::to_string(s) + " is not positive");
-        log_sigma = std::log(static_cast<double>(s));
-        inv2var = 0.5 / (static_cast<double>(s) * s);
-      } else {
-        log_sigma = 0.5 * s;
-        inv2var = 0.5 * std::exp(-static_cast<double>(s));
-      }
-      const float inv2var_f = static_cast<float>(inv2var);
-      if (!weight_ok(inv2var_f)) {
-        return Status::Error(item_dim(i, k) + ": sigma " + std::to_string(std::exp(log_sigma)) +
-                             " is out of range (1/(2 sigma^2) must be a positive finite float)");
-      }
+      const double log_sigma = kind == Spread::kSigma ? std::log(static_cast<double>(s)) : 0.5 * s;
+      const double sigma = kind == Spread::kSigma ? s : std::exp(log_sigma);
+      LW_RETURN_IF_ERROR(check_posterior(m, sigma, item_dim(i, k)));
+      const float inv2var_f = static_cast<float>(0.5 / (sigma * sigma));
       const size_t o = ix.offset(i, k);
       ix.mu_soa[o] = m;
       ix.inv2var_soa[o] = inv2var_f;
@@ -295,11 +312,10 @@ Status LatentIndex::adopt_soa(const float* mu_blocked, const float* inv2var_bloc
       const size_t o = ix.offset(i, k);
       const float m = mu_blocked[o];
       const float w = inv2var_blocked[o];
-      if (!std::isfinite(m)) return Status::Error(item_dim(i, k) + ": mu is not finite");
-      if (!weight_ok(w)) {
-        return Status::Error(item_dim(i, k) + ": 1/(2 sigma^2) = " + std::to_string(w) +
-                             " is not a positive finite float");
+      if (!(w > 0.0f) || !std::isfinite(w)) {
+        return Status::Error(item_dim(i, k) + ": 1/(2 sigma^2) = " + format_g(w) + " is not a positive finite float");
       }
+      LW_RETURN_IF_ERROR(check_posterior(m, std::sqrt(0.5 / w), item_dim(i, k)));
       ix.mu_soa[o] = m;
       ix.inv2var_soa[o] = w;
       // log sigma = -log(2 w) / 2.
@@ -341,10 +357,7 @@ Status search(const LatentIndex& index, const float* z, int zlen, int k, Metric 
                          std::to_string(index.d) + " latent dimensions");
   }
   if (!z) return Status::Error("search: query is null");
-  for (int i = 0; i < zlen; ++i) {
-    if (std::isnan(z[i])) return Status::Error("query value " + std::to_string(i) + " is NaN");
-    if (std::isinf(z[i])) return Status::Error("query value " + std::to_string(i) + " is infinite");
-  }
+  LW_RETURN_IF_ERROR(check_latent_values(z, zlen, "query"));
   if (metric != Metric::kLikelihood && metric != Metric::kEuclidean) {
     return Status::Error("search: unknown metric " + std::to_string(static_cast<int>(metric)));
   }

@@ -20,11 +20,38 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "model/runtime/status.h"
 
 namespace lw {
+
+// The latent domain: every runtime entry point (search, decode, the index,
+// the encoder's posteriors) accepts latent values |z_k| <= kMaxLatentAbs and
+// posteriors with |mu_k| <= kMaxLatentAbs and kMinSigma <= sigma_k <= kMaxSigma,
+// and rejects anything else with an error naming the value. Why these bounds:
+//  - The prior is N(0, I): |z_k| = 10 already has density e^-50, the page's
+//    sliders and links stay within +-100, so 1e4 leaves a wide margin for
+//    deliberate extremes;
+//  - inside it every search score is a finite float: the kernel's sum
+//    d * (|z| + |mu|)^2 / (2 sigma^2) <= 1024 * (2e4)^2 * 5e17 = 2e29 (d <= 1024
+//    in every blob) stays far below FLT_MAX = 3.4e38, and log sigma stays
+//    within +-21, so no score is inf and no ranking collapses into ties of
+//    -inf; sigma = 1e-9 is a posterior 1e8 times narrower than any trained
+//    garment's, sigma = 1e9 one wider than the whole domain.
+constexpr float kMaxLatentAbs = 1e4f;
+constexpr double kMinSigma = 1e-9;
+constexpr double kMaxSigma = 1e9;
+
+// Checks one posterior (mu, sigma) against the domain above; `where` names it
+// in the error ("latent index: item 3 dim 2").
+Status check_posterior(float mu, double sigma, const std::string& where);
+
+// Checks a latent vector's values: finite and within +-kMaxLatentAbs. `what`
+// names it in the error ("query value 3 is 20000, outside the latent domain
+// +-10000").
+Status check_latent_values(const float* z, int count, const std::string& what);
 
 constexpr int kSearchBlock = 16;  // items per block (4 lane-groups of 4)
 constexpr int kNumLabels = 10;    // Fashion-MNIST classes 0..9
@@ -72,15 +99,17 @@ struct LatentIndex {
   int counts[kNumSplits + 1][kNumLabels + 1] = {};
 
   // From row-major mu [n x d] and spread [n x d] (sigma or log-variance), and
-  // per-item labels [n] and splits [n]. Rejects non-finite values, sigma <= 0,
-  // spreads whose 1/(2 sigma^2) is not a positive finite float, labels > 9
-  // and splits > 1. On error the index is left empty.
+  // per-item labels [n] and splits [n]. Rejects posteriors outside the latent
+  // domain (non-finite values, |mu| > kMaxLatentAbs, sigma outside
+  // [kMinSigma, kMaxSigma]), labels > 9 and splits > 1, naming the item, the
+  // dimension and the value. On error the index is left empty.
   Status build(const float* mu, const float* spread, int n_items, int dims,
                const uint8_t* labels, const uint8_t* splits, Spread kind = Spread::kSigma);
 
   // From arrays already in the blocked layout above ([padded_n * d] each,
   // e.g. read back from an index blob): copies the real items (padding is
-  // reset), validates like build() and recomputes lognorm from inv2var.
+  // reset), validates like build() (sigma = sqrt(1 / (2 inv2var))) and
+  // recomputes lognorm from inv2var.
   Status adopt_soa(const float* mu_blocked, const float* inv2var_blocked, int n_items, int dims,
                    const uint8_t* labels, const uint8_t* splits);
 
@@ -132,8 +161,11 @@ struct SearchWorkspace {
 // reported (float) distance ascending. Equal reported scores rank the lower
 // id first. Exact (no sampling); O(N d) scan with a bounded
 // heap of k, no sort of N.
-// Errors: empty index, zlen != d, non-finite query values, bad filter,
-// k < 1 or k > number of items passing the filter.
+// Every score is finite for a query inside the latent domain (see
+// kMaxLatentAbs): extreme but valid queries rank exactly as a double-precision
+// scan does, up to float rounding of the scores.
+// Errors: empty index, zlen != d, query values non-finite or beyond
+// +-kMaxLatentAbs, bad filter, k < 1 or k > number of items passing the filter.
 Status search(const LatentIndex& index, const float* z, int zlen, int k, Metric metric,
               SearchFilter filter, SearchWorkspace* ws,
               SearchKernel kernel = SearchKernel::kSimd);

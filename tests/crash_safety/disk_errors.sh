@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Output errors of `wardrobe train` are reported in one clear line, and an
 # existing model / checkpoint is never left truncated:
-#   1. --out in a missing directory: one line, non-zero exit, before the
-#      dataset is read (the data directory given does not exist either).
+#   1. --out in a folder that cannot be created (a path component is a
+#      file): one line, non-zero exit, before the dataset is read (the data
+#      directory given does not exist either). (A merely missing folder is
+#      created: tests/cli/output_dirs.sh.)
 #   2. --out naming a directory, and a truncated checkpoint for --resume.
 #   3. A full disk, simulated with `ulimit -f` (writes beyond the limit fail
 #      with EFBIG once SIGXFSZ is ignored): training resumes from an existing
@@ -44,9 +46,11 @@ expect_one_line_error() {
 
 small=(--train-limit 600 --validation 100 --test-limit 100 --hidden 16 --latent 2 --threads 1 --quiet)
 
-# 1. Missing output directory, checked before the (also missing) dataset.
-expect_one_line_error "wardrobe train: error:" "/nonexistent/dir/m.lwb" "No such file or directory" -- \
-  train --out /nonexistent/dir/m.lwb --data /nonexistent/data "${small[@]}"
+# 1. An output folder that cannot be created, checked before the (also
+#    missing) dataset.
+touch afile
+expect_one_line_error "wardrobe train: error:" "afile/dir" "afile is a file, not a folder" -- \
+  train --out afile/dir/m.lwb --data /nonexistent/data "${small[@]}"
 grep -q "nonexistent/data" err.txt && fail "the dataset was looked at before the output path was checked"
 
 # 2. Output path is a directory; resume from a truncated checkpoint.

@@ -126,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Independent validity check.
   bool valid = zlen == ix.d && z != nullptr && !null_out;
-  for (int i = 0; valid && i < zlen; ++i) valid = std::isfinite(z[i]);
+  for (int i = 0; valid && i < zlen; ++i) valid = std::isfinite(z[i]) && std::fabs(z[i]) <= kMaxLatentAbs;
   valid = valid && (metric == 0 || metric == 1);
   valid = valid && (overload || kernel == 0 || kernel == 1);
   valid = valid && filter.split >= -1 && filter.split <= 1 && filter.label >= -1 && filter.label <= 9;

@@ -56,7 +56,13 @@ export function fashionMnistDir() {
 
 /** The 10,000 test images as grey values in [0, 1]: Float32Array(10000 * 784), image-major. */
 export function testImages() {
-  const raw = zlib.gunzipSync(fs.readFileSync(path.join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz')));
+  const dir = fashionMnistDir();
+  // gzip'd or plain, as the native loader accepts (decided by the gzip magic, not the name).
+  const file = ['t10k-images-idx3-ubyte', 't10k-images-idx3-ubyte.gz', 't10k-images.idx3-ubyte',
+    't10k-images.idx3-ubyte.gz'].map((n) => path.join(dir, n)).find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`${dir} has no t10k-images-idx3-ubyte[.gz]`);
+  const bytes = fs.readFileSync(file);
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes;
   const out = new Float32Array(raw.length - 16);
   for (let i = 0; i < out.length; i++) out[i] = raw[16 + i] / 255;
   return out;

@@ -121,7 +121,7 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}, 
   }
   const digest = await sha256Hex(bytes);
   if (digest !== expected.sha256) {
-    if (hashedUrl) evictEverywhere(url); // e.g. a service worker that stored it: Retry must not get it again
+    if (hashedUrl) await evictEverywhere(url); // e.g. a service worker that stored it: Retry must not get it again
     throw new BlobError('corrupt', `${name} is corrupt: its SHA-256 is ${digest.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}….`);
   }
   if (cache && !controlled) {

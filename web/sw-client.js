@@ -28,7 +28,10 @@ export function registerServiceWorker(app) {
     navigator.serviceWorker
       .register(url, { scope: './' })
       .then((registration) => watch(registration, app))
-      .catch((e) => {
+      .catch(async (e) => {
+        // Offline, registering again fails (sw.js cannot be fetched) while the installed one runs on.
+        const installed = await navigator.serviceWorker.getRegistration().catch(() => null);
+        if (installed && installed.active) return watch(installed, app);
         // No offline copy, nothing else lost: the page works as it does without a service worker.
         document.documentElement.dataset.swState = 'failed';
         console.warn(`latent-wardrobe: the service worker could not be registered (${e.message}); the page works without offline support.`);

@@ -141,7 +141,10 @@ function breakdown(page) {
     const worker = { created: Math.round(w.origin - performance.timeOrigin) };
     for (const [k, v] of Object.entries(w)) if (k !== 'origin') worker[k] = Math.round(v + w.origin - performance.timeOrigin);
     const nav = performance.getEntriesByType('navigation')[0];
-    return { firstGarment: Math.round(p.firstGarment), htmlEnd: nav && Math.round(nav.responseEnd), appStart: Math.round(p.boot.appStart), initDone: Math.round(p.boot.initDone), worker };
+    // The page's own requests: when each was asked for and answered (the worker's are in its own timeline).
+    const resources = performance.getEntriesByType('resource').filter((e) => e.startTime < p.firstGarment)
+      .map((e) => `${new URL(e.name).pathname.replace(/^\/assets\//, '').replace(/-\w+(\.\w+)$/, '$1')} ${Math.round(e.startTime)}-${Math.round(e.responseEnd)}`);
+    return { firstGarment: Math.round(p.firstGarment), htmlEnd: nav && Math.round(nav.responseEnd), inlineScript: window.__lwEarly && Math.round(window.__lwEarly.t), appStart: Math.round(p.boot.appStart), initDone: Math.round(p.boot.initDone), worker, resources };
   });
 }
 
@@ -253,7 +256,7 @@ async function main() {
   console.log(row('static reload', out.static.reload));
   for (const kind of ['cold', 'reload']) {
     for (const b of out.breakdown.map((x) => x && x[kind])) {
-      if (b) console.log(`  ${kind}: html ${b.htmlEnd}, page module ${b.appStart}, worker ${JSON.stringify(b.worker)}, init answered ${b.initDone}, on screen ${b.firstGarment} (ms)`);
+      if (b) console.log(`  ${kind}: html ${b.htmlEnd}, worker made ${b.inlineScript}, [${b.resources.join(', ')}], page module ${b.appStart}, worker ${JSON.stringify(b.worker)}, init answered ${b.initDone}, on screen ${b.firstGarment} (ms)`);
     }
   }
   console.log(`  first view ${mb(out.bytes.firstView.median)}, cold visit total ${mb(out.bytes.coldTotal.median)}, reload ${mb(out.bytes.reload.median)}`);

@@ -169,7 +169,7 @@ export function parseHash(hash, options = {}) {
     }
     const seen = new Set();
     // Vectors in z and k must agree in length even when the model's size is not known yet.
-    let vectorLength = latentSize;
+    const ctx = { vectorLength: latentSize, itemCount, classCount };
     for (const pair of text.split('&')) {
       if (pair.length === 0) continue;
       const eq = pair.indexOf('=');
@@ -185,49 +185,7 @@ export function parseHash(hash, options = {}) {
         continue;
       }
       seen.add(key);
-      const choice = CHOICES.find((c) => c.key === key);
-      if (choice) {
-        const text = choice.text || String;
-        const v = choice.values.find((x) => text(x) === value);
-        if (v !== undefined) state[choice.field] = v;
-        else notes.push(`Ignored ${choice.what} "${clip(value)}" (expected ${oneOf(choice.values.map(text))}).`);
-        continue;
-      }
-      switch (key) {
-        case 'z': {
-          const r = parseVector(value, vectorLength, 'z');
-          if (r.error) notes.push(`Ignored z: ${r.error}.`);
-          else {
-            state.z = r.z;
-            vectorLength = r.z.length;
-          }
-          break;
-        }
-        case 'g': {
-          const id = parseId(value, itemCount);
-          if (id.error) notes.push(`Ignored the source garment: ${id.error}.`);
-          else state.source = id.id;
-          break;
-        }
-        case 'k': {
-          const r = parseKeyframes(value, vectorLength, itemCount);
-          if (r.error) notes.push(`Ignored the keyframes: ${r.error}.`);
-          else {
-            state.keyframes = r.keyframes;
-            if (r.vectorLength) vectorLength = r.vectorLength;
-            if (r.note) notes.push(r.note);
-          }
-          break;
-        }
-        case 'c': {
-          const v = value === '-1' ? -1 : INT_RE.test(value) ? Number(value) : NaN;
-          if (Number.isInteger(v) && v >= -1 && v < classCount) state.label = v;
-          else notes.push(`Ignored class "${clip(value)}" (expected -1 to ${classCount - 1}).`);
-          break;
-        }
-        default:
-          notes.push(`Ignored unknown setting "${clip(key)}".`);
-      }
+      parseSetting(key, value, ctx, state, notes);
     }
     // g says which garment z is the μ of: without z it means nothing.
     if (state.source !== null && !state.z) state.source = null;
@@ -237,6 +195,53 @@ export function parseHash(hash, options = {}) {
     return { state: defaultState(), notes };
   }
   return { state, notes };
+}
+
+// Reads one key=value into state, or adds a note saying why it was ignored.
+function parseSetting(key, value, ctx, state, notes) {
+  const choice = CHOICES.find((c) => c.key === key);
+  if (choice) {
+    const text = choice.text || String;
+    const v = choice.values.find((x) => text(x) === value);
+    if (v !== undefined) state[choice.field] = v;
+    else notes.push(`Ignored ${choice.what} "${clip(value)}" (expected ${oneOf(choice.values.map(text))}).`);
+    return;
+  }
+  switch (key) {
+    case 'z': {
+      const r = parseVector(value, ctx.vectorLength, 'z');
+      if (r.error) notes.push(`Ignored z: ${r.error}.`);
+      else {
+        state.z = r.z;
+        ctx.vectorLength = r.z.length;
+      }
+      break;
+    }
+    case 'g': {
+      const id = parseId(value, ctx.itemCount);
+      if (id.error) notes.push(`Ignored the source garment: ${id.error}.`);
+      else state.source = id.id;
+      break;
+    }
+    case 'k': {
+      const r = parseKeyframes(value, ctx.vectorLength, ctx.itemCount);
+      if (r.error) notes.push(`Ignored the keyframes: ${r.error}.`);
+      else {
+        state.keyframes = r.keyframes;
+        if (r.vectorLength) ctx.vectorLength = r.vectorLength;
+        if (r.note) notes.push(r.note);
+      }
+      break;
+    }
+    case 'c': {
+      const v = value === '-1' ? -1 : INT_RE.test(value) ? Number(value) : NaN;
+      if (Number.isInteger(v) && v >= -1 && v < ctx.classCount) state.label = v;
+      else notes.push(`Ignored class "${clip(value)}" (expected -1 to ${ctx.classCount - 1}).`);
+      break;
+    }
+    default:
+      notes.push(`Ignored unknown setting "${clip(key)}".`);
+  }
 }
 
 // A dataset garment id: digits only, below itemCount when known.

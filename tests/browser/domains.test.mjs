@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startServer, webRoot } from './server.mjs';
-import { launch, openPage, waitForIndex, sliderChangesPreview, canvasPixels } from './browser.mjs';
+import { launch, openPage, waitForIndex, sliderChangesPreview } from './browser.mjs';
 import { readBlob, writeBlob, floats, indexBlob } from '../js/lwblob.mjs';
 import { blockPicture, rgbaPng } from '../js/pictures.mjs';
 
@@ -78,7 +78,7 @@ test('z pushed past ±100 by the page\'s own controls is held at the edge, with 
   assert.match(await page.textContent('#notes'), /z\d+ = -?\d+\.?\d* is outside ±100, the range the decoder and links accept/);
   // Views: the garment, finite scores, the map marker inside the map, a link that parses.
   await page.waitForFunction(() => window.__lw.client.pending.size === 0);
-  await page.waitForTimeout(200);
+  await page.waitForFunction(() => document.querySelector('#rankings .result:not([hidden]) .sub span:last-child')?.textContent);
   const scores = await page.$$eval('#rankings .result:not([hidden]) .sub span:last-child', (els) => els.map((e) => e.textContent));
   assert.ok(scores.length > 0 && scores.every((s) => Number.isFinite(Number(s))), `scores ${scores.slice(0, 3)}`);
   assert.match(await page.getAttribute('#map-marker', 'style'), /translate\(\d+(\.\d)?px, \d+(\.\d)?px\)/);
@@ -164,11 +164,16 @@ function realItems(n) {
   return { mu, sigma, labels: Array.from(t.label.data.subarray(0, n)), splits: Array.from({ length: n }, (_, i) => (i < 600 ? 0 : 1)) };
 }
 
+/** Waits until some pixel of the map differs from its background (11, 13, 19): points are drawn. */
 async function mapHasPoints(page) {
-  // Some pixel of the map differs from its background (11, 13, 19).
-  const px = await canvasPixels(page, '#map');
-  for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 11) + Math.abs(px[i + 1] - 13) + Math.abs(px[i + 2] - 19) > 30) return true;
-  return false;
+  await page.waitForFunction(() => {
+    const c = document.querySelector('#map');
+    if (!c.width || !c.height) return false;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 11) + Math.abs(px[i + 1] - 13) + Math.abs(px[i + 2] - 19) > 30) return true;
+    return false;
+  }, null, { timeout: 10000 });
+  return true;
 }
 
 test('an index whose mu are all equal: one point on the map, ties listed by id, directions explained', async () => {
@@ -179,7 +184,6 @@ test('an index whose mu are all equal: one point on the map, ties listed by id, 
   await waitForIndex(page);
   await page.waitForFunction(() => document.querySelector('#map-note')?.textContent);
   assert.match(await page.textContent('#map-note'), /All 640 garments have the same μ on the two principal axes, so they are drawn as one point/);
-  await page.waitForTimeout(300);
   assert.ok(await mapHasPoints(page), 'the point is drawn');
   assert.match(await page.getAttribute('#map-marker', 'style'), /translate\(\d+(\.\d)?px, \d+(\.\d)?px\)/);
   await page.waitForFunction(() => /score the same/.test(document.querySelector('#search-status').textContent));

@@ -212,11 +212,12 @@ test('search: a frame whose settings changed in flight never draws its rankings'
   const { page, errors } = await fresh();
   // Every frame answer is held 600 ms; the class filter changes while one is out.
   await page.evaluate(() => {
-    window.__lw.client.delayReplies = (op) => (op === 'frame' ? 600 : 0);
+    window.__sent = 0;
+    window.__lw.client.delayReplies = (op) => (op === 'frame' ? (window.__sent++, 600) : 0);
   });
   await page.locator('#sliders input[data-dim]').first().focus();
   await page.keyboard.press('PageUp');
-  await page.waitForTimeout(100); // the frame with the old filter is out
+  await page.waitForFunction(() => window.__sent >= 1); // the frame with the old filter is out
   const sneaker = 7;
   // From the change on, record every garment a ranking card shows.
   await page.evaluate(() => {
@@ -270,10 +271,11 @@ test('timeline: nearest garments turned off while their answer is out: they neve
   const { page, errors } = await fresh();
   await page.waitForFunction(() => document.querySelectorAll('#filmstrip .frame').length === 9);
   await page.evaluate(() => {
-    window.__lw.client.delayReplies = (op, args) => (op === 'batch' && args.nearest ? 1500 : 0);
+    window.__sent = 0;
+    window.__lw.client.delayReplies = (op, args) => (op === 'batch' && args.nearest ? (window.__sent++, 1500) : 0);
   });
   await page.check('#nearest');
-  await page.waitForTimeout(100);
+  await page.waitForFunction(() => window.__sent >= 1); // the path with nearest garments is out
   await page.uncheck('#nearest');
   await page.waitForFunction(() => window.__lwLanes.timeline.dropped > 0, null, { timeout: 10000 });
   await page.waitForTimeout(200);
@@ -288,10 +290,11 @@ test('timeline: a keyframe removed while the path is decoding: the old path neve
   const { page, errors } = await fresh();
   await page.waitForFunction(() => document.querySelectorAll('#filmstrip .frame').length === 9);
   await page.evaluate(() => {
-    window.__lw.client.delayReplies = (op) => (op === 'batch' ? 1000 : 0);
+    window.__sent = 0;
+    window.__lw.client.delayReplies = (op) => (op === 'batch' ? (window.__sent++, 1000) : 0);
   });
-  await page.selectOption('#per-segment', '16'); // a path of 17 frames goes out
-  await page.waitForTimeout(100);
+  await page.selectOption('#per-segment', '16');
+  await page.waitForFunction(() => window.__sent >= 1); // a path of 17 frames is out
   await page.locator('#keyframes .keyframe').first().getByRole('button', { name: /Remove keyframe/ }).click();
   assert.equal(await keyframeCount(page), 1);
   await page.waitForFunction(() => window.__lwLanes.timeline.dropped > 0, null, { timeout: 10000 });

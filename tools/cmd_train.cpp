@@ -15,6 +15,7 @@
 #include "model/train/checkpoint.h"
 #include "tools/commands.h"
 #include "tools/json.h"
+#include "tools/model_file.h"
 #include "tools/progress.h"
 
 namespace lw {
@@ -34,6 +35,7 @@ Status configure(const TrainOptions& o, VaeConfig* config, TrainConfig* train) {
   train->lr_min = o.lr_min;
   train->schedule = o.schedule == "cosine" ? LrSchedule::kCosine : LrSchedule::kConstant;
   train->kl_warmup_epochs = o.kl_warmup;
+  train->iwae_samples = o.iwae_samples;
   train->seed = o.seed;
   train->binarize = !o.no_binarize;
   if (o.threads > 0) omp_set_num_threads(o.threads);
@@ -95,6 +97,24 @@ Status select_images(const TrainOptions& flags, const Dataset& data, int batch, 
   return Status::Ok();
 }
 
+// The state a run starts from: a checkpoint (--resume), a model's weights with a
+// fresh optimizer (--init, fine-tuning: the architecture comes from the model), or
+// new weights.
+Status start_state(const TrainOptions& o, const VaeConfig& config, const TrainConfig& train, TrainState* state) {
+  if (!o.resume.empty()) {
+    std::vector<uint8_t> bytes;
+    LW_RETURN_IF_ERROR(read_file(o.resume, &bytes));
+    LW_RETURN_IF_ERROR(read_checkpoint(bytes.data(), bytes.size(), state).with_context(o.resume));
+    state->train.epochs = train.epochs;  // a resumed run may be extended
+    return Status::Ok();
+  }
+  LW_RETURN_IF_ERROR(init_train_state(config, train, state));
+  if (o.init.empty()) return Status::Ok();
+  LW_RETURN_IF_ERROR(load_full_model(o.init, &state->config, &state->weights));
+  init_adam_state(state->config, &state->adam);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status cmd_train(const TrainOptions& options) {
@@ -111,14 +131,7 @@ Status cmd_train(const TrainOptions& options) {
   LW_RETURN_IF_ERROR(prepare_output_file(flags.log));
 
   TrainState state;
-  if (!flags.resume.empty()) {
-    std::vector<uint8_t> bytes;
-    LW_RETURN_IF_ERROR(read_file(flags.resume, &bytes));
-    LW_RETURN_IF_ERROR(read_checkpoint(bytes.data(), bytes.size(), &state).with_context(flags.resume));
-    state.train.epochs = train.epochs;  // a resumed run may be extended
-  } else {
-    LW_RETURN_IF_ERROR(init_train_state(config, train, &state));
-  }
+  LW_RETURN_IF_ERROR(start_state(flags, config, train, &state));
 
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data, &data));
@@ -145,9 +158,10 @@ Status cmd_train(const TrainOptions& options) {
     });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();
-    const EpochStats val_stats = val_x.cols() > 0 ? evaluate_elbo(state.weights, state.config, val_x, 1234) : EpochStats{};
+    const EpochStats val_stats = val_x.cols() > 0 ? evaluate_objective(state.weights, state.config, state.train, val_x, 1234)
+                                                 : EpochStats{};
     const EpochStats test_stats = evaluate_elbo(state.weights, state.config, test_x, 4321);
-    // Early stopping looks at validation only (never the test set).
+    // Early stopping looks at validation only (never the test set), on the training objective.
     const double criterion = val_x.cols() > 0 ? val_stats.neg_elbo : train_stats.neg_elbo;
     const bool improved = criterion < state.best_val;
     if (improved) {

@@ -15,6 +15,7 @@ struct TrainOptions {
   std::string out;           // best model (weights blob); PATH.ckpt is the latest checkpoint
   std::string data;          // dataset directory ("" = $FASHION_MNIST_DIR, else data/fashion-mnist)
   std::string resume;        // checkpoint to continue from
+  std::string init;          // model or checkpoint whose weights start a new run (fine-tuning)
   std::string log;           // JSON lines, one per epoch ("" = OUT.log.jsonl)
   int latent = 16;
   std::vector<int> hidden = {512, 256};
@@ -24,6 +25,7 @@ struct TrainOptions {
   float lr_min = 0.0f;
   std::string schedule = "constant";  // constant | cosine
   int kl_warmup = 0;         // epochs
+  int iwae_samples = 1;      // 1 = negative ELBO; K > 1 = the IWAE bound with K samples
   uint64_t seed = 1;
   int validation = 5000;     // training images held out for early stopping
   int train_limit = 0;       // use only the first N training images (0 = all); for tests

@@ -55,9 +55,11 @@ const Usage kUsage[] = {
     {"train",
      "train --out PATH [--data DIR] [--latent 16] [--hidden 512,256] [--epochs 20] [--batch 128] [--lr 1e-3]\n"
      "        [--schedule constant|cosine] [--lr-min 0] [--kl-warmup EPOCHS] [--seed 1] [--validation 5000]\n"
-     "        [--resume PATH.ckpt] [--log PATH] [--no-binarize] [--threads N] [--quiet]\n"
-     "    Trains the VAE. Writes the best-by-validation model to PATH, the latest checkpoint to PATH.ckpt\n"
-     "    and one JSON line per epoch to PATH.log.jsonl."},
+     "        [--resume PATH.ckpt | --init MODEL] [--iwae-samples 1] [--log PATH] [--no-binarize] [--threads N]\n"
+     "        [--quiet]\n"
+     "    Trains the VAE (--iwae-samples K > 1: the IWAE bound with K samples; --init: fine-tune a model).\n"
+     "    Writes the best-by-validation model to PATH, the latest checkpoint to PATH.ckpt and one JSON line\n"
+     "    per epoch to PATH.log.jsonl."},
     {"eval",
      "eval --model PATH [--data DIR] [--iwae 1000] [--limit N] [--json]\n"
      "    Test-set negative ELBO (rec + KL), IWAE estimate of the NLL with K samples, active units."},
@@ -136,7 +138,12 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   sub->add_option("--seed", o->seed, "initial weights, shuffling, binarisation, noise")->capture_default_str();
   sub->add_option("--validation", o->validation, "training images held out for early stopping")
       ->check(CLI::Range(0, 59000))->capture_default_str();
-  sub->add_option("--resume", o->resume, "checkpoint to continue from");
+  CLI::Option* resume = sub->add_option("--resume", o->resume, "checkpoint to continue from");
+  sub->add_option("--init", o->init, "model or checkpoint whose weights start this run (fine-tuning; fresh Adam)")
+      ->excludes(resume);
+  sub->add_option("--iwae-samples", o->iwae_samples,
+                  "objective: 1 = negative ELBO, K > 1 = the IWAE bound with K samples (Burda et al. 2016)")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
   sub->add_option("--log", o->log, "JSON lines, one per epoch (default PATH.log.jsonl)");
   sub->add_option("--train-limit", o->train_limit, "use the first N training images (0 = all)")
       ->check(CLI::Range(0, 60000));

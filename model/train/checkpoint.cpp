@@ -30,6 +30,8 @@ Status write_checkpoint(const TrainState& s, const std::string& metadata_json, s
   LW_RETURN_IF_ERROR(writer.add_u64("train.settings", {5}, settings, 5));
   const float reals[3] = {s.train.lr, s.train.lr_min, static_cast<float>(std::min(s.best_val, 3.0e38))};
   LW_RETURN_IF_ERROR(writer.add_f32("train.reals", {3}, reals, 3));
+  const uint64_t objective[1] = {static_cast<uint64_t>(s.train.iwae_samples)};
+  LW_RETURN_IF_ERROR(writer.add_u64("train.iwae_samples", {1}, objective, 1));
   return writer.finish(out);
 }
 
@@ -73,6 +75,12 @@ Status read_checkpoint(const uint8_t* data, size_t size, TrainState* state) {
   s.train.lr = reals[0];
   s.train.lr_min = reals[1];
   s.best_val = reals[2];
+  // Optional: checkpoints written before the IWAE objective lack it (the ELBO).
+  if (blob.find("train.iwae_samples") != nullptr) {
+    uint64_t objective[1];
+    LW_RETURN_IF_ERROR(blob.read_u64("train.iwae_samples", {1}, objective, 1));
+    s.train.iwae_samples = static_cast<int>(std::min<uint64_t>(objective[0], 1u << 20));
+  }
   LW_RETURN_IF_ERROR(s.train.validate().with_context("checkpoint training settings"));
   *state = std::move(s);
   return Status::Ok();

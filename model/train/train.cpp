@@ -1,5 +1,6 @@
 #include "model/train/train.h"
 
+#include "model/train/iwae_objective.h"
 #include "model/train/shard_pool.h"
 
 #include <omp.h>
@@ -17,6 +18,9 @@ Status TrainConfig::validate() const {
   if (!(lr > 0.0f && lr < 1.0f)) return Status::Error("--lr must be in (0, 1), got " + std::to_string(lr));
   if (!(lr_min >= 0.0f && lr_min <= lr)) return Status::Error("--lr-min must be in [0, lr]");
   if (kl_warmup_epochs < 0) return Status::Error("--kl-warmup must be >= 0");
+  if (iwae_samples < 1 || iwae_samples > 1024) {
+    return Status::Error("--iwae-samples must be in [1, 1024], got " + std::to_string(iwae_samples));
+  }
   return Status::Ok();
 }
 
@@ -85,6 +89,37 @@ void fill_normal(Rng* rng, Eigen::MatrixXf* m) {
   for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = static_cast<float>(rng->normal());
 }
 
+// One shard's buffers for the run's objective: the ELBO's (iwae_samples == 1)
+// or the IWAE bound's (iwae_samples > 1).
+struct ShardScratch {
+  VaeScratch elbo;
+  IwaeScratch iwae;
+  void resize(const VaeConfig& config, int images, int k) {
+    if (k == 1) {
+      elbo.resize(config, images);
+    } else {
+      iwae.resize(config, images, k);
+    }
+  }
+  int images(int k) const { return k == 1 ? elbo.batch : iwae.batch; }
+};
+
+// The loss sums of one shard: x [784 x B], eps [latent x B*k].
+LossSums shard_forward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixXf>& x,
+                       const Eigen::Ref<const Eigen::MatrixXf>& eps, int k, ShardScratch* s) {
+  return k == 1 ? forward(w, x, eps, &s->elbo) : iwae_forward(w, x, eps, &s->iwae);
+}
+
+// The gradients of the shard that shard_forward just ran, as part of a batch of mean_over images.
+void shard_backward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixXf>& x, float beta, int k, int mean_over,
+                    ShardScratch* s, VaeParams* g) {
+  if (k == 1) {
+    backward(w, x, beta, &s->elbo, g, mean_over);
+  } else {
+    iwae_backward(w, x, &s->iwae, g, mean_over);  // no KL weight: the bound is not a sum of rec and KL
+  }
+}
+
 }  // namespace
 
 EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const ProgressFn& progress) {
@@ -104,20 +139,21 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   const int eigen_threads = Eigen::nbThreads();
   if (threads > 1) Eigen::setNbThreads(1);
   // Everything the steps touch is allocated here, once per epoch.
-  std::vector<VaeScratch> scratch(static_cast<size_t>(threads));
+  const int k = state->train.iwae_samples;
+  std::vector<ShardScratch> scratch(static_cast<size_t>(threads));
   std::vector<VaeParams> grads(static_cast<size_t>(threads));
   std::vector<int> shard_start(static_cast<size_t>(threads) + 1);
   for (int t = 0; t <= threads; ++t) shard_start[static_cast<size_t>(t)] = batch * t / threads;
   std::vector<std::vector<ParamRef<float>>> grad_refs;
   for (int t = 0; t < threads; ++t) {
-    scratch[static_cast<size_t>(t)].resize(state->config,
-                                           shard_start[static_cast<size_t>(t) + 1] - shard_start[static_cast<size_t>(t)]);
+    scratch[static_cast<size_t>(t)].resize(
+        state->config, shard_start[static_cast<size_t>(t) + 1] - shard_start[static_cast<size_t>(t)], k);
     allocate_params(state->config, &grads[static_cast<size_t>(t)]);
     grad_refs.push_back(grads[static_cast<size_t>(t)].params());
   }
   Adam adam(AdamConfig{}, &state->weights, &grads[0], &state->adam);
   Eigen::MatrixXf x(data.rows(), batch);
-  Eigen::MatrixXf eps(state->config.latent, batch);
+  Eigen::MatrixXf eps(state->config.latent, static_cast<Eigen::Index>(batch) * k);  // k samples per image
   std::vector<LossSums> shard_sums(static_cast<size_t>(threads));
 
   ShardPool pool(threads);
@@ -125,8 +161,9 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   const std::function<void(int)> run_shard = [&](int shard) {
     const size_t t = static_cast<size_t>(shard);
     const int start = shard_start[t], len = shard_start[t + 1] - shard_start[t];
-    shard_sums[t] = forward(state->weights, x.middleCols(start, len), eps.middleCols(start, len), &scratch[t]);
-    backward(state->weights, x.middleCols(start, len), beta, &scratch[t], &grads[t], batch);
+    shard_sums[t] = shard_forward(state->weights, x.middleCols(start, len), eps.middleCols(start * k, len * k), k,
+                                  &scratch[t]);
+    shard_backward(state->weights, x.middleCols(start, len), beta, k, batch, &scratch[t], &grads[t]);
   };
 
   EpochStats stats;
@@ -169,20 +206,21 @@ Eigen::MatrixXf binarize_fixed(const Eigen::MatrixXf& data, uint64_t seed) {
   return Eigen::Map<const Eigen::MatrixXf>(bits.data(), data.rows(), data.cols());
 }
 
-EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
-                         uint64_t seed) {
+EpochStats evaluate_objective(const VaeParams& weights, const VaeConfig& config, const TrainConfig& train,
+                              const Eigen::MatrixXf& data, uint64_t seed) {
+  const int k = train.iwae_samples;
   const Eigen::MatrixXf x_bin = binarize_fixed(data, seed);
   Rng rng(seed + 1);
   const int n = static_cast<int>(data.cols());
-  const int batch = 500;
+  const int batch = k == 1 ? 500 : 100;
   EpochStats stats;
-  VaeScratch scratch;
+  ShardScratch scratch;
   for (int start = 0; start < n; start += batch) {
     const int b = std::min(batch, n - start);
-    if (scratch.batch != b) scratch.resize(config, b);
-    Eigen::MatrixXf eps(config.latent, b);
+    if (scratch.images(k) != b) scratch.resize(config, b, k);
+    Eigen::MatrixXf eps(config.latent, static_cast<Eigen::Index>(b) * k);
     fill_normal(&rng, &eps);
-    const LossSums sums = forward(weights, x_bin.middleCols(start, b), eps, &scratch);
+    const LossSums sums = shard_forward(weights, x_bin.middleCols(start, b), eps, k, &scratch);
     stats.rec += sums.rec;
     stats.kl += sums.kl;
     stats.images += b;
@@ -193,6 +231,11 @@ EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, cons
   }
   stats.neg_elbo = stats.rec + stats.kl;
   return stats;
+}
+
+EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
+                         uint64_t seed) {
+  return evaluate_objective(weights, config, TrainConfig{}, data, seed);
 }
 
 }  // namespace lw

@@ -23,6 +23,8 @@ struct TrainConfig {
   LrSchedule schedule = LrSchedule::kConstant;
   int kl_warmup_epochs = 0; // KL weight rises linearly from 0 to 1 over this many epochs
   bool binarize = true;     // dynamic binarisation: x ~ Bernoulli(pixel) every time it is used
+  int iwae_samples = 1;     // objective: 1 = negative ELBO (closed-form KL, KL warm-up applies);
+                            // K > 1 = the IWAE bound with K samples (model/train/iwae_objective.h)
   uint64_t seed = 1;        // initial weights, shuffling, binarisation and eps
   Status validate() const;
 };
@@ -71,6 +73,13 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
 // seed (so the figure is repeatable), beta = 1.
 EpochStats evaluate_elbo(const VaeParams& weights, const VaeConfig& config, const Eigen::MatrixXf& data,
                          uint64_t seed);
+
+// The training objective of `train` on data binarised with a fixed seed: the
+// negative ELBO (evaluate_elbo) when train.iwae_samples is 1, else the IWAE bound
+// with that many samples (neg_elbo holds the bound; rec the mean reconstruction
+// term; kl the rest). What validation-based model selection compares.
+EpochStats evaluate_objective(const VaeParams& weights, const VaeConfig& config, const TrainConfig& train,
+                              const Eigen::MatrixXf& data, uint64_t seed);
 
 // Binarises data ([784 x n] in [0,1]) with a fixed seed: x ~ Bernoulli(p)
 // (binarize() of model/native/batch_infer.h).

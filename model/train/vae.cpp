@@ -117,6 +117,18 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
     s->d_logits.col(i).array() =
         (T(1) / (T(1) + (-s->logits.col(i).array()).exp()) - x.col(i).array()) * inv_b;
   }
+  decoder_backward(p, s, g);
+  // Reparameterisation: z = mu + exp(logvar/2) * eps; KL terms in closed form:
+  // dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2.
+  s->d_mu = s->d_z + (beta * inv_b) * s->mu;
+  s->d_logvar = (s->d_z.array() * s->eps.array() * s->sigma.array() * T(0.5) +
+                 (beta * inv_b * T(0.5)) * (s->sigma.array().square() - T(1)))
+                    .matrix();
+  encoder_backward(p, x, s, g);
+}
+
+template <typename T>
+void decoder_backward(const VaeParamsT<T>& p, VaeScratchT<T>* s, VaeParamsT<T>* g) {
   // Decoder, from the output layer back to z.
   const size_t last = p.dec.size() - 1;
   dense_backward(p.dec[last], s->dec_act[last - 1], s->d_logits, &g->dec[last], &s->d_dec[last - 1]);
@@ -129,12 +141,11 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
     }
     dense_backward(p.dec[i], s->dec_act[i - 1], s->d_dec[i], &g->dec[i], &s->d_dec[i - 1]);
   }
-  // Reparameterisation: z = mu + exp(logvar/2) * eps; KL terms in closed form:
-  // dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2.
-  s->d_mu = s->d_z + (beta * inv_b) * s->mu;
-  s->d_logvar = (s->d_z.array() * s->eps.array() * s->sigma.array() * T(0.5) +
-                 (beta * inv_b * T(0.5)) * (s->sigma.array().square() - T(1)))
-                    .matrix();
+}
+
+template <typename T>
+void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                      VaeScratchT<T>* s, VaeParamsT<T>* g) {
   // Encoder heads, then the hidden layers.
   const size_t top = p.enc.size() - 1;
   dense_backward(p.enc_mu, s->enc_act[top], s->d_mu, &g->enc_mu, &s->d_enc[top]);
@@ -158,7 +169,10 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
   template LossSums forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,            \
                                const Eigen::Ref<const DenseT<T>::Matrix>&, VaeScratchT<T>*);                \
   template void backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&, T,            \
-                            VaeScratchT<T>*, VaeParamsT<T>*, int);
+                            VaeScratchT<T>*, VaeParamsT<T>*, int);                                            \
+  template void decoder_backward<T>(const VaeParamsT<T>&, VaeScratchT<T>*, VaeParamsT<T>*);                   \
+  template void encoder_backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,          \
+                                    VaeScratchT<T>*, VaeParamsT<T>*);
 
 LW_INSTANTIATE(float)
 LW_INSTANTIATE(double)

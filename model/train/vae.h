@@ -79,5 +79,16 @@ template <typename T>
 void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
               T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads, int mean_over = 0);
 
+// The two halves of backward(), also used by the IWAE objective (model/train/iwae_objective.h).
+// decoder_backward: from s->d_logits ([input_dim x batch], set by the caller) back
+// to s->d_z ([latent x batch]); writes the decoder's gradients g->dec.
+template <typename T>
+void decoder_backward(const VaeParamsT<T>& p, VaeScratchT<T>* s, VaeParamsT<T>* g);
+// encoder_backward: from s->d_mu and s->d_logvar ([latent x batch], set by the
+// caller) back to the input x; writes g->enc, g->enc_mu and g->enc_logvar.
+template <typename T>
+void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
+                      VaeScratchT<T>* s, VaeParamsT<T>* g);
+
 
 }  // namespace lw

@@ -99,6 +99,24 @@ Status save_checkpoint_files(const TrainState& state, const TrainFlags& flags, c
   return Status::Ok();
 }
 
+// The training, validation and test images the flags select. A step needs a
+// whole batch (the last partial one is dropped), so a batch larger than the
+// training images is an error rather than a silently smaller batch.
+Status select_images(const TrainFlags& flags, const Dataset& data, int batch, std::vector<int>* train_ids,
+                     std::vector<int>* val_ids, std::vector<int>* test_ids) {
+  const int n_train = flags.train_limit > 0 ? flags.train_limit : data.train_images.count;
+  LW_RETURN_IF_ERROR(first_images(n_train, data.train_images, "--train-limit", "training images", train_ids));
+  LW_RETURN_IF_ERROR(first_images(flags.test_limit > 0 ? flags.test_limit : data.test_images.count, data.test_images,
+                                  "--test-limit", "test images", test_ids));
+  split_train_validation(n_train, std::min(flags.validation, n_train / 2), train_ids, val_ids);
+  if (batch > static_cast<int>(train_ids->size())) {
+    return Status::Error("--batch " + std::to_string(batch) + " exceeds the " + std::to_string(train_ids->size()) +
+                         " training images (" + std::to_string(val_ids->size()) + " of the " +
+                         std::to_string(n_train) + " are held out for validation)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status cmd_train(int argc, char** argv) {
@@ -125,20 +143,8 @@ Status cmd_train(int argc, char** argv) {
 
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(flags.data_dir, &data));
-  std::vector<int> train_ids, val_ids;
-  const int n_train = flags.train_limit > 0 ? flags.train_limit : data.train_images.count;
-  std::vector<int> test_ids;
-  LW_RETURN_IF_ERROR(first_images(n_train, data.train_images, "--train-limit", "training images", &train_ids));
-  LW_RETURN_IF_ERROR(first_images(flags.test_limit > 0 ? flags.test_limit : data.test_images.count, data.test_images,
-                                  "--test-limit", "test images", &test_ids));
-  split_train_validation(n_train, std::min(flags.validation, n_train / 2), &train_ids, &val_ids);
-  // A step needs a whole batch (the last partial one is dropped): a batch
-  // larger than the training set would silently train on a smaller one.
-  if (state.train.batch > static_cast<int>(train_ids.size())) {
-    return Status::Error("--batch " + std::to_string(state.train.batch) + " exceeds the " +
-                         std::to_string(train_ids.size()) + " training images (" + std::to_string(val_ids.size()) +
-                         " of the " + std::to_string(n_train) + " are held out for validation)");
-  }
+  std::vector<int> train_ids, val_ids, test_ids;
+  LW_RETURN_IF_ERROR(select_images(flags, data, state.train.batch, &train_ids, &val_ids, &test_ids));
   const Eigen::MatrixXf train_x = images_to_matrix(data.train_images, train_ids);
   const Eigen::MatrixXf val_x = images_to_matrix(data.train_images, val_ids);
   const Eigen::MatrixXf test_x = images_to_matrix(data.test_images, test_ids);

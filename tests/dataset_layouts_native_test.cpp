@@ -4,7 +4,8 @@
 // .gz), and the dotted names of some mirrors. Each layout is built at test
 // time in a temporary folder from slices of the real files (the first N
 // images and labels, with the IDX header's count set to N), and must load to
-// exactly the bytes of the same images read from $FASHION_MNIST_DIR.
+// exactly the bytes of the same images read from $FASHION_MNIST_DIR with
+// zlib's gzread (independent of the loader under test).
 // The missing-data error must list each name looked for and what was there.
 #include <stdlib.h>
 #include <zlib.h>
@@ -66,42 +67,6 @@ void put_be32(uint8_t* p, uint32_t v) {
   p[3] = uint8_t(v);
 }
 
-// The first n images of a split as a plain IDX file (independent of the
-// loader: header written here, pixels copied from the loaded dataset).
-Bytes image_slice(const ImageSet& images, int n) {
-  Bytes out(16 + static_cast<size_t>(n) * 784);
-  put_be32(out.data(), 0x803);
-  put_be32(out.data() + 4, static_cast<uint32_t>(n));
-  put_be32(out.data() + 8, 28);
-  put_be32(out.data() + 12, 28);
-  std::memcpy(out.data() + 16, images.pixels.data(), static_cast<size_t>(n) * 784);
-  return out;
-}
-
-Bytes label_slice(const std::vector<uint8_t>& labels, int n) {
-  Bytes out(8 + static_cast<size_t>(n));
-  put_be32(out.data(), 0x801);
-  put_be32(out.data() + 4, static_cast<uint32_t>(n));
-  std::memcpy(out.data() + 8, labels.data(), static_cast<size_t>(n));
-  return out;
-}
-
-void write(const TempDir& dir, const std::string& name, const Bytes& bytes) {
-  REQUIRE(write_file_atomic(dir.file(name), bytes.data(), bytes.size()).ok());
-}
-
-// The four slices, each plain or gzip'd, under the given names.
-struct Slices {
-  Bytes train_images, train_labels, test_images, test_labels;
-  Slices() {
-    const Dataset& data = test::dataset();
-    train_images = image_slice(data.train_images, kTrainSlice);
-    train_labels = label_slice(data.train_labels, kTrainSlice);
-    test_images = image_slice(data.test_images, kTestSlice);
-    test_labels = label_slice(data.test_labels, kTestSlice);
-  }
-};
-
 // The first `bytes` bytes after the header of a real file, read with zlib's
 // gzread (independent of the loader under test; it reads plain files too).
 Bytes reference_bytes(const std::string& stem, size_t header, size_t bytes) {
@@ -116,6 +81,43 @@ Bytes reference_bytes(const std::string& stem, size_t header, size_t bytes) {
   REQUIRE(got == static_cast<int>(out.size()));
   return Bytes(out.begin() + static_cast<long>(header), out.end());
 }
+
+// The first n images (or labels) of a split as a plain IDX file: the header
+// written here, the records read with gzread (independent of the loader).
+Bytes image_slice(const std::string& stem, int n) {
+  Bytes out(16);
+  put_be32(out.data(), 0x803);
+  put_be32(out.data() + 4, static_cast<uint32_t>(n));
+  put_be32(out.data() + 8, 28);
+  put_be32(out.data() + 12, 28);
+  const Bytes pixels = reference_bytes(stem, 16, static_cast<size_t>(n) * 784);
+  out.insert(out.end(), pixels.begin(), pixels.end());
+  return out;
+}
+
+Bytes label_slice(const std::string& stem, int n) {
+  Bytes out(8);
+  put_be32(out.data(), 0x801);
+  put_be32(out.data() + 4, static_cast<uint32_t>(n));
+  const Bytes labels = reference_bytes(stem, 8, static_cast<size_t>(n));
+  out.insert(out.end(), labels.begin(), labels.end());
+  return out;
+}
+
+void write(const TempDir& dir, const std::string& name, const Bytes& bytes) {
+  REQUIRE(write_file_atomic(dir.file(name), bytes.data(), bytes.size()).ok());
+}
+
+// The four slices, each plain or gzip'd, under the given names.
+struct Slices {
+  Bytes train_images, train_labels, test_images, test_labels;
+  Slices() {
+    train_images = image_slice("train-images-idx3-ubyte", kTrainSlice);
+    train_labels = label_slice("train-labels-idx1-ubyte", kTrainSlice);
+    test_images = image_slice("t10k-images-idx3-ubyte", kTestSlice);
+    test_labels = label_slice("t10k-labels-idx1-ubyte", kTestSlice);
+  }
+};
 
 // The loaded slices equal the first images and labels of the real files.
 void check_equals_real(const Dataset& got) {

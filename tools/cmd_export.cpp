@@ -96,6 +96,93 @@ std::vector<int> all_ids(int n) {
   return ids;
 }
 
+// Every test garment's posterior (mu, sigma: row-major [n x d]) must lie in
+// the latent domain (model/runtime/search.h): outside it the KL and the
+// scores overflow float, and no page could load the blobs.
+Status check_posteriors(const std::string& model_path, const std::vector<float>& mu, const std::vector<float>& sigma,
+                        int d) {
+  for (size_t at = 0; at < mu.size(); ++at) {
+    const std::string where = model_path + ": test garment " + std::to_string(at / static_cast<size_t>(d)) + " dim " +
+                              std::to_string(at % static_cast<size_t>(d));
+    LW_RETURN_IF_ERROR(check_posterior(mu[at], sigma[at], where));
+  }
+  return Status::Ok();
+}
+
+// The encoder weights must fit the storage type (f16 overflows past 65504):
+// checked before the scoring rather than after it.
+Status check_storage(const std::string& model_path, const VaeConfig& config, const VaeParams& params, DType dtype) {
+  std::vector<uint8_t> probe;
+  const Status fits = write_model_blob(config, params, kPartEncoder, dtype, "", &probe);
+  if (fits.ok()) return fits;
+  return Status::Error(model_path + ": " + fits.message() + (dtype == DType::kF16 ? " (try --dtype f32)" : ""));
+}
+
+// The encoder blob's statistics (model/runtime/model_stats.h) from the test
+// garments x [n x 784]: IWAE NLL, negative ELBO and complexity-corrected score
+// (IWAE NLL minus input complexity, model/runtime/complexity.h: what flags
+// drawings and photos that are not garments), and the most anomalous test
+// garments as index ids (the test file follows the training file): 100, or
+// all of a smaller test set. Errors if any value is not finite.
+Status anomaly_stats(const VaeParams& params, const std::vector<float>& x, int n, int anomaly_k, int first_test_id,
+                     ModelStats* stats) {
+  std::vector<double> iwae;
+  LW_RETURN_IF_ERROR(iwae_images(params, x.data(), n, anomaly_k, kEvalNoiseSeed, &iwae));
+  std::vector<ElboTerms> terms;
+  LW_RETURN_IF_ERROR(neg_elbo_images(params, x.data(), n, kEvalNoiseSeed, &terms));
+  std::vector<double> elbo(terms.size());
+  for (size_t i = 0; i < terms.size(); ++i) elbo[i] = terms[i].neg_elbo();
+  std::vector<double> ood(iwae.size());
+  for (size_t i = 0; i < iwae.size(); ++i) {
+    ood[i] = iwae[i] - input_complexity(x.data() + i * kImagePixels, kImageSide, kImageSide);
+  }
+  constexpr int kTopAnomalies = 100;
+  *stats = encoder_stats(iwae, elbo, ood, first_test_id, kTopAnomalies);
+  return check_finite_stats(*stats);
+}
+
+// Every garment's posterior (mu, sigma: row-major [n x d], training file then
+// test file), label and split (0 train, 1 test).
+Status encode_dataset(const VaeParams& params, const Dataset& data, std::vector<float>* mu, std::vector<float>* sigma,
+                      std::vector<uint8_t>* labels, std::vector<uint8_t>* splits) {
+  const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
+  std::vector<float> x = image_floats(data.train_images, all_ids(n_train));
+  const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
+  x.insert(x.end(), test_x.begin(), test_x.end());
+  LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, mu, sigma));
+  labels->assign(data.train_labels.begin(), data.train_labels.end());
+  labels->insert(labels->end(), data.test_labels.begin(), data.test_labels.end());
+  splits->assign(static_cast<size_t>(n_train), 0);
+  splits->resize(static_cast<size_t>(n), 1);
+  return Status::Ok();
+}
+
+// The index of the posteriors (checked against the latent domain before
+// anything is rounded), with mu and sigma rounded through f16 where the blob
+// will store f16 (index_storage), so the stored log-normalisers agree with
+// the stored values. *note says which tensors stay f32 although f16 was asked.
+Status build_stored_index(const std::string& model_path, DType dtype, int d, const std::vector<uint8_t>& labels,
+                          const std::vector<uint8_t>& splits, std::vector<float>* mu, std::vector<float>* sigma,
+                          LatentIndex* index, std::string* note) {
+  const int n = static_cast<int>(labels.size());
+  LW_RETURN_IF_ERROR(index->build(mu->data(), sigma->data(), n, d, labels.data(), splits.data()).with_context(model_path));
+  const IndexStorage stored = index_storage(*index, dtype);
+  note->clear();
+  if (dtype == DType::kF16 && stored.inv2var == DType::kF32) {
+    *note = " (1/(2 sigma^2) stored as f32: some sigma lies outside f16's range of about 0.0028..90)";
+  }
+  if (dtype == DType::kF16 && stored.mu == DType::kF32) {
+    *note += " (mu stored as f32: f16 would move some posterior by more than sigma/16)";
+  }
+  if (stored.mu != DType::kF16 && stored.inv2var != DType::kF16) return Status::Ok();
+  for (size_t i = 0; i < mu->size(); ++i) {
+    if (stored.mu == DType::kF16) (*mu)[i] = f16_to_f32(f32_to_f16((*mu)[i]));
+    const float s = (*sigma)[i];
+    if (stored.inv2var == DType::kF16) (*sigma)[i] = std::sqrt(0.5f / f16_to_f32(f32_to_f16(0.5f / (s * s))));
+  }
+  return index->build(mu->data(), sigma->data(), n, d, labels.data(), splits.data());
+}
+
 }  // namespace
 
 Status cmd_export(const ExportOptions& o) {
@@ -109,23 +196,14 @@ Status cmd_export(const ExportOptions& o) {
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(model_path, &config, &params));
-  {
-    // And the encoder weights fit the storage type (f16 overflows past 65504).
-    std::vector<uint8_t> probe;
-    const Status fits = write_model_blob(config, params, kPartEncoder, dtype, "", &probe);
-    if (!fits.ok()) {
-      return Status::Error(model_path + ": " + fits.message() + (dtype == DType::kF16 ? " (try --dtype f32)" : ""));
-    }
-  }
+  LW_RETURN_IF_ERROR(check_storage(model_path, config, params, dtype));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
   const int n_test = data.test_images.count;
   const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
   std::vector<float> mu, sigma;
-  // The scorer refuses posteriors outside the latent domain (sigma^2
-  // overflowing float, say), which would give infinite KL and scores that no
-  // page can load.
   LW_RETURN_IF_ERROR(encode_images(params, test_x.data(), n_test, &mu, &sigma).with_context(model_path));
+  LW_RETURN_IF_ERROR(check_posteriors(model_path, mu, sigma, config.latent));
 
   const std::string meta =
       Json{{"source", model_path}, {"architecture", config.describe()}, {"anomaly_k", anomaly_k}}.dump();
@@ -139,23 +217,9 @@ Status cmd_export(const ExportOptions& o) {
   // the test garments' scores (grey pixels, as the page scores them), sorted.
   std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
   std::fflush(stdout);
-  std::vector<double> iwae;
-  LW_RETURN_IF_ERROR(iwae_images(params, test_x.data(), n_test, anomaly_k, kEvalNoiseSeed, &iwae));
-  std::vector<ElboTerms> terms;
-  LW_RETURN_IF_ERROR(neg_elbo_images(params, test_x.data(), n_test, kEvalNoiseSeed, &terms));
-  std::vector<double> elbo(terms.size());
-  for (size_t i = 0; i < terms.size(); ++i) elbo[i] = terms[i].neg_elbo();
-  // And their complexity-corrected scores, IWAE NLL minus input complexity
-  // (model/runtime/complexity.h): what flags drawings and photos that are not garments.
-  std::vector<double> ood(iwae.size());
-  for (size_t i = 0; i < iwae.size(); ++i) {
-    ood[i] = iwae[i] - input_complexity(test_x.data() + i * kImagePixels, kImageSide, kImageSide);
-  }
-  // The most anomalous test garments as index ids (the test file follows the
-  // training file): 100, or all of a smaller test set.
-  constexpr int kTopAnomalies = 100;
-  const ModelStats stats = encoder_stats(iwae, elbo, ood, data.train_images.count, kTopAnomalies);
-  LW_RETURN_IF_ERROR(check_finite_stats(stats).with_context(model_path));
+  ModelStats stats;
+  LW_RETURN_IF_ERROR(
+      anomaly_stats(params, test_x, n_test, anomaly_k, data.train_images.count, &stats).with_context(model_path));
   std::vector<uint8_t> encoder;
   LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartEncoder, dtype, meta, &encoder, &stats));
   OutputLog out;
@@ -184,42 +248,11 @@ Status cmd_index(const IndexOptions& o) {
   // All 70,000 garments in source order: training file, then test file.
   const int n_train = data.train_images.count, n_test = data.test_images.count, n = n_train + n_test;
   std::vector<float> mu, sigma;
-  {
-    std::vector<float> x = image_floats(data.train_images, all_ids(n_train));
-    const std::vector<float> test_x = image_floats(data.test_images, all_ids(n_test));
-    x.insert(x.end(), test_x.begin(), test_x.end());
-    LW_RETURN_IF_ERROR(encode_images(params, x.data(), n, &mu, &sigma).with_context(model_path));
-  }
-  std::vector<uint8_t> labels(static_cast<size_t>(n)), splits(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    labels[static_cast<size_t>(i)] = i < n_train ? data.train_labels[static_cast<size_t>(i)]
-                                                 : data.test_labels[static_cast<size_t>(i - n_train)];
-    splits[static_cast<size_t>(i)] = i < n_train ? 0 : 1;
-  }
+  std::vector<uint8_t> labels, splits;
+  LW_RETURN_IF_ERROR(encode_dataset(params, data, &mu, &sigma, &labels, &splits).with_context(model_path));
   LatentIndex index;
-  // mu and sigma are row-major [n x d]. Checks every posterior against the
-  // latent domain before anything is rounded.
-  LW_RETURN_IF_ERROR(
-      index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()).with_context(model_path));
-  // f16 where every value survives it (index_storage), else f32.
-  const IndexStorage stored = index_storage(index, dtype);
-  if (stored.mu == DType::kF16 || stored.inv2var == DType::kF16) {
-    // Round what the blob will store (mu and 1/(2 sigma^2)) through f16 first,
-    // so the stored log-normalisers agree with the stored weights.
-    for (size_t i = 0; i < mu.size(); ++i) {
-      if (stored.mu == DType::kF16) mu[i] = f16_to_f32(f32_to_f16(mu[i]));
-      const float s = sigma[i];
-      if (stored.inv2var == DType::kF16) sigma[i] = std::sqrt(0.5f / f16_to_f32(f32_to_f16(0.5f / (s * s))));
-    }
-    LW_RETURN_IF_ERROR(index.build(mu.data(), sigma.data(), n, config.latent, labels.data(), splits.data()));
-  }
   std::string note;
-  if (dtype == DType::kF16 && stored.inv2var == DType::kF32) {
-    note = " (1/(2 sigma^2) stored as f32: some sigma lies outside f16's range of about 0.0028..90)";
-  }
-  if (dtype == DType::kF16 && stored.mu == DType::kF32) {
-    note += " (mu stored as f32: f16 would move some posterior by more than sigma/16)";
-  }
+  LW_RETURN_IF_ERROR(build_stored_index(model_path, dtype, config.latent, labels, splits, &mu, &sigma, &index, &note));
   IndexExtras extras;
   compute_index_extras(mu.data(), labels.data(), n, config.latent, &extras);
   const std::string meta = Json{{"source", model_path}, {"items", n}, {"train_items", n_train}}.dump();

@@ -208,6 +208,7 @@ Status load_fashion_mnist(const std::string& dir, Dataset* out) {
 
 Status first_images(int n, const ImageSet& images, const std::string& flag, const std::string& what,
                     std::vector<int>* ids) {
+  if (images.count < 1) return Status::Error("the dataset has no " + what);
   if (n < 1) return Status::Error(flag + " must be at least 1, got " + std::to_string(n));
   if (n > images.count) {
     return Status::Error(flag + " " + std::to_string(n) + " exceeds the " + std::to_string(images.count) + " " + what +

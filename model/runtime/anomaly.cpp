@@ -69,7 +69,6 @@ Status AnomalyScorer::check_posterior_domain(const float* heads) const {
 
 Status AnomalyScorer::encode_heads(const float* x) {
   LW_RETURN_IF_ERROR(encoder_.forward(x, 1, heads_.data()));
-  LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data()));
   for (int j = 0; j < latent_; ++j) sigma_[static_cast<size_t>(j)] = std::exp(0.5f * heads_[static_cast<size_t>(latent_ + j)]);
   return Status::Ok();
 }
@@ -77,6 +76,7 @@ Status AnomalyScorer::encode_heads(const float* x) {
 Status AnomalyScorer::encode(const float* x, float* mu, float* sigma) {
   LW_RETURN_IF_ERROR(check_input(x));
   LW_RETURN_IF_ERROR(encode_heads(x));
+  LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data()));
   for (int j = 0; j < latent_; ++j) {
     mu[j] = heads_[static_cast<size_t>(j)];
     sigma[j] = sigma_[static_cast<size_t>(j)];
@@ -94,7 +94,6 @@ Status AnomalyScorer::encode_batch(const float* x, int n, float* mu, float* sigm
     heads_.resize(static_cast<size_t>(b) * 2 * d);
     LW_RETURN_IF_ERROR(encoder_.forward(xs, b, heads_.data()));
     for (size_t i = 0; i < static_cast<size_t>(b); ++i) {
-      LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data() + i * 2 * d));
       const size_t row = static_cast<size_t>(start) + i;
       for (size_t j = 0; j < d; ++j) {
         mu[row * d + j] = heads_[i * 2 * d + j];
@@ -175,6 +174,9 @@ Status AnomalyScorer::score(const float* x, int k, uint64_t seed, ImageScore* ou
   if (k < 1 || k > kMaxSamples) {
     return Status::Error("score: k must be 1.." + std::to_string(kMaxSamples) + ", got " + std::to_string(k));
   }
+  // The posterior first: outside the latent domain the scores overflow.
+  LW_RETURN_IF_ERROR(encode_heads(x));
+  LW_RETURN_IF_ERROR(check_posterior_domain(heads_.data()));
   Rng elbo_rng(seed);
   std::vector<float> eps(static_cast<size_t>(latent_));
   for (float& e : eps) e = static_cast<float>(elbo_rng.normal());

@@ -52,7 +52,10 @@ class AnomalyScorer {
   // x: [pixels] in [0, 1] (finite). mu, sigma: [latent] each. Errors when
   // the posterior falls outside the latent domain (model/runtime/search.h:
   // |mu| <= 1e4, sigma in [1e-9, 1e9]), naming the dimension and the value;
-  // so do encode_batch, neg_elbo, iwae_nll and score.
+  // so does score(). The batch paths below (encode_batch, neg_elbo,
+  // iwae_nll, used by the CLI over the dataset) do not check: their callers
+  // check the posteriors (LatentIndex::build, `wardrobe export`) or the
+  // figures (`wardrobe eval`) and name the garment.
   Status encode(const float* x, float* mu, float* sigma);
   // n images at once: x [n x pixels] row-major, mu and sigma [n x latent].
   // Bit-identical to n calls of encode (the kernels' results do not depend on

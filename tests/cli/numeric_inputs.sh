@@ -8,6 +8,7 @@
 #   reconstruct --n beyond the test set; sample --temperature 0 and beyond 10.
 #   export and index on a test set smaller than the 100 stored anomalies.
 #   an encoder that ignores its input: eval, search ties, eval-search finite.
+#   posteriors beyond the latent domain: export, index and eval refuse.
 # Errors of the flag parser itself (ranges of --k, --item, ...) are matched
 # loosely (flag and value named), since the parser's wording is its own.
 # A small dataset (slices of the real files: 400 training, 200 test images)
@@ -94,4 +95,19 @@ grep -q null out.txt && fail "non-finite tied score: $(cat out.txt)"
 run eval-search --index same/index.lwb --limit 50 --json
 grep -q null out.txt && fail "eval-search on the input-blind index: $(cat out.txt)"
 ok "input-blind model: ties ranked by id; eval-search $(cat out.txt)"
+
+# Posteriors beyond the latent domain: sigma = e^-125 (0 in float) and e^50
+# (its square overflows float). Before, export wrote a decoder.lwb with KL
+# inf that no page could load, and eval printed "neg_elbo":null.
+"$variant" "$model" vanishing.lwb logvar=-250
+"$variant" "$model" exploding.lwb logvar=100
+expect_error "vanishing.lwb: test garment 0 dim 0: sigma 0 is outside [1e-09, 1e+09]" -- \
+  export --model vanishing.lwb --out-dir bad-out --anomaly-k 2
+expect_error "exploding.lwb: test garment 0 dim 0: sigma 5.18" "e+21 is outside [1e-09, 1e+09]" -- \
+  export --model exploding.lwb --out-dir bad-out --anomaly-k 2
+expect_error "latent index: item 0 dim 0: sigma 0 is outside [1e-09, 1e+09]" -- \
+  index --model vanishing.lwb --out-dir bad-out --no-pixels
+expect_error "the model's figures are not finite" "KL inf" "sigma ranges 5.185e+21..5.185e+21" -- \
+  eval --model exploding.lwb --limit 20 --iwae 2
+[[ ! -e bad-out/decoder.lwb && ! -e bad-out/index.lwb ]] || fail "blobs written for out-of-domain posteriors"
 echo "$test_name: PASS"

@@ -43,7 +43,8 @@ function parseArgs(argv) {
     else if (a === '--out') opts.out = path.resolve(argv[++i]);
     else if (a === '--fast') opts.fast = true;
     else if (a === '-h' || a === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 22).map((l) => l.slice(3)).join('\n'));
+      const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option '${a}' (see --help)`);
   }

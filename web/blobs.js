@@ -67,6 +67,7 @@ export async function evictEverywhere(url) {
  *   hashedUrl   the URL names the content (production build): the HTTP cache may answer without
  *               asking the server; otherwise every download is revalidated (no-cache)
  *   controlled  a service worker controls the page: it caches the file, so this cache is not written
+ *               (a boolean, or a function asked once the file is in: downloads may start before it is known)
  */
 export async function fetchVerified(url, name, expected, onProgress = () => {}, options = {}) {
   const { priority = 'auto', hashedUrl = false, controlled = false } = options;
@@ -124,7 +125,7 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}, 
     if (hashedUrl) await evictEverywhere(url); // e.g. a service worker that stored it: Retry must not get it again
     throw new BlobError('corrupt', `${name} is corrupt: its SHA-256 is ${digest.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}….`);
   }
-  if (cache && !controlled) {
+  if (cache && !(typeof controlled === 'function' ? controlled() : controlled)) {
     cache.put(cacheKey(expected.sha256), new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
   }
   return bytes;

@@ -39,7 +39,7 @@ const post = (message, transfer = []) => self.postMessage(message, transfer);
  */
 function fetchBlob(entry, onProgress, { priority = 'auto' } = {}) {
   const url = new URL(files.dataDir + entry.file, root).href;
-  return fetchVerified(url, entry.file, entry, onProgress, { priority, hashedUrl: files.hashedUrls, controlled });
+  return fetchVerified(url, entry.file, entry, onProgress, { priority, hashedUrl: files.hashedUrls, controlled: () => controlled });
 }
 
 // A first visit opens on a garment sampled from the prior, N(0, t^2 I): a recognisable garment,
@@ -51,6 +51,34 @@ function samplePrior(d, t) {
   return z;
 }
 const progress = (name, p) => post({ event: 'progress', name, ...p });
+
+/**
+ * Starts the first garment's two downloads at high priority: the .wasm, compiled as it streams,
+ * and the decoder. Returns {simd, wasmName, compiledP, decoderP}; mark(name) records phase times.
+ */
+function startDownloads(simd, mark) {
+  const wasmEntry = files.wasm[simd ? 'simd' : 'scalar'];
+  const wasmName = wasmEntry ? wasmEntry.file.split('/').pop() : `wardrobe_${simd ? 'simd' : 'scalar'}.wasm`;
+  const compiledP = wasmEntry
+    ? compileVerified(new URL(wasmEntry.file, root).href, wasmName, wasmEntry, { priority: 'high', hashedUrl: files.hashedUrls })
+    : Promise.reject(new BlobError('missing', `This build has no ${simd ? 'SIMD' : 'scalar'} WebAssembly module (wasm/files.json).`));
+  const decoderP = fetchBlob(files.manifest.blobs.decoder, (p) => progress('decoder', p), { priority: 'high' });
+  // Errors are reported by init, which awaits both; these only keep the times.
+  compiledP.then(() => mark('wasmCompiled'), () => {});
+  decoderP.then(() => mark('decoderBytes'), () => {});
+  return { simd, wasmName, compiledP, decoderP };
+}
+
+// The production build knows its files, so the downloads start as soon as this module runs: the
+// page's init message reaches the worker through the page's main thread, which is busy starting the
+// page meanwhile. (index.html adds ?scalar=1 to this worker's URL when the page's URL has it.)
+const earlyTimes = {};
+let prefetched = null;
+if (BUILD) {
+  files = BUILD;
+  const forceScalar = new URL(self.location.href).searchParams.get('scalar') === '1';
+  prefetched = startDownloads(!forceScalar && wardrobeApi.simdSupported(), (name) => (earlyTimes[name] = performance.now()));
+}
 
 async function fetchJson(url, what) {
   let r;
@@ -120,21 +148,18 @@ const ops = {
   // and the decoder download in parallel at high priority; the .wasm compiles as it streams.
   async init({ forceScalar = false, hash = '', controlled: underServiceWorker = false } = {}) {
     if (typeof WebAssembly !== 'object') throw new BlobError('nowasm', 'This browser has no WebAssembly, which the decoder needs.');
+    const simd = !forceScalar && wardrobeApi.simdSupported();
+    // The downloads this module started, used once (a retry after a failure starts new ones).
+    const early = prefetched && prefetched.simd === simd ? prefetched : null;
+    prefetched = null;
     // Phase times (ms since the worker started), for the benchmark's breakdown.
-    const times = { origin: performance.timeOrigin, evaluated: evaluatedAt, start: performance.now() };
+    const times = Object.assign(early ? earlyTimes : {}, { origin: performance.timeOrigin, evaluated: evaluatedAt, start: performance.now() });
     const mark = (name) => (times[name] = performance.now());
     controlled = underServiceWorker;
     files = await buildInfo();
     manifest = files.manifest;
     mark('manifest');
-    const simd = !forceScalar && wardrobeApi.simdSupported();
-    const wasmEntry = files.wasm[simd ? 'simd' : 'scalar'];
-    if (!wasmEntry) throw new BlobError('missing', `This build has no ${simd ? 'SIMD' : 'scalar'} WebAssembly module (wasm/files.json).`);
-    const wasmName = wasmEntry.file.split('/').pop();
-    const compiledP = compileVerified(new URL(wasmEntry.file, root).href, wasmName, wasmEntry, { priority: 'high', hashedUrl: files.hashedUrls });
-    compiledP.then(() => mark('wasmCompiled'), () => {});
-    const decoderP = fetchBlob(manifest.blobs.decoder, (p) => progress('decoder', p), { priority: 'high' });
-    decoderP.then(() => mark('decoderBytes'), () => {}); // errors are reported below, after the module
+    const { wasmName, compiledP, decoderP } = early || startDownloads(simd, mark);
     try {
       wardrobe = await loadModule(simd, compiledP);
     } catch (e) {

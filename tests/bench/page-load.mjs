@@ -19,7 +19,8 @@
 //     visit once settled.
 //
 // Options: --runs N, --root DIR (a built site), --legacy DIR (serve DIR with sirv the way the old
-// `npm start` did: --etag --maxage 0, no precompression; for before/after figures), --label TEXT.
+// `npm start` did: --etag --maxage 0, no precompression; for before/after figures), --label TEXT,
+// --no-sw (a browser that blocks service workers: the reload then comes from the HTTP cache).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +38,8 @@ const opt = (name, dflt) => {
 const RUNS = Number(opt('runs', 5));
 const LEGACY = opt('legacy', null);
 const ROOT = path.resolve(LEGACY || opt('root', siteRoot));
-const LABEL = opt('label', LEGACY ? 'legacy' : 'site');
+const NO_SW = args.includes('--no-sw');
+const LABEL = opt('label', LEGACY ? 'legacy' : NO_SW ? 'site-no-sw' : 'site');
 const STATIC_PATH = '/__bench/static.html';
 
 const STATIC_PAGE = `<!doctype html>
@@ -119,11 +121,11 @@ async function firstPixels(page) {
 // and nothing was requested for a second.
 async function settle(page) {
   await page.waitForSelector('body[data-index="ready"], body[data-index="error"]', { timeout: 60000 });
-  await page.evaluate(async () => {
-    if (!document.documentElement.dataset.sw || !navigator.serviceWorker) return;
+  await page.evaluate(async (noSw) => {
+    if (noSw || !document.documentElement.dataset.sw || !navigator.serviceWorker) return;
     const deadline = performance.now() + 20000;
     while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  });
+  }, NO_SW);
   let last = -1;
   while (last !== requests.length) {
     last = requests.length;
@@ -149,7 +151,7 @@ function breakdown(page) {
 }
 
 async function measure(url, { app }) {
-  const b = await launch();
+  const b = await launch(NO_SW ? { serviceWorkers: 'block' } : {});
   try {
     await b.context.addInitScript(probe);
     const page = await b.context.newPage();

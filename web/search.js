@@ -5,7 +5,7 @@
 import { drawGarment, clearGarment, garmentCanvas, fillSelect, classColor } from './render.js';
 import { RESULT_COUNTS } from './state.js';
 import { Lane } from './latest.js';
-import { mb, splitOf } from './util.js';
+import { mb, splitOf, button } from './util.js';
 
 const TITLES = {
   likelihood: ['Likelihood ', 'log q(z|x)', ', higher first'],
@@ -125,9 +125,7 @@ export class SearchPanel {
     const li = document.createElement('li');
     li.className = 'result';
     li.hidden = true;
-    const card = document.createElement('button');
-    card.type = 'button';
-    card.className = 'card';
+    const card = button('', 'card');
     const canvas = garmentCanvas('garment', '');
     const meta = document.createElement('span');
     meta.className = 'meta';
@@ -142,10 +140,7 @@ export class SearchPanel {
     card.append(canvas, meta);
     const rank = document.createElement('span');
     rank.className = 'rank';
-    const add = document.createElement('button');
-    add.type = 'button';
-    add.className = 'add';
-    add.textContent = '+';
+    const add = button('+', 'add');
     li.append(card, rank, add);
     slot.list.append(li);
     const c = { li, card, canvas, cls, idEl, scoreEl, rank, add, id: null, image: new Lane('search-card') };

@@ -240,75 +240,84 @@ export class Timeline {
   renderKeys() {
     const list = this.$('keyframes');
     list.textContent = '';
-    const { state } = this;
     const full = this.keys.length >= LIMITS.keyframes; // the add controls stop at the link's limit
     for (const id of ['add-current', 'add-random', 'add-class']) {
       this.$(id).disabled = full;
       this.$(id).title = full ? `The timeline holds at most ${LIMITS.keyframes} keyframes` : '';
     }
     this.keys.forEach((k, i) => {
-      const li = document.createElement('li');
-      li.className = 'keyframe';
-      li.draggable = true;
-      li.dataset.index = String(i);
-      if (k.type === 'garment') li.dataset.id = String(k.id);
-      const label = k.type === 'garment' && state.index ? `${state.className(state.index.labels[k.id])} #${k.id}` : k.type === 'garment' ? `garment #${k.id}` : 'your sliders';
-      const thumb = document.createElement('button');
-      thumb.type = 'button';
-      thumb.className = 'thumb';
-      thumb.setAttribute('aria-label', `Keyframe ${i + 1}: ${label}. Load it into the sliders.`);
-      const canvas = garmentCanvas('garment', label);
-      const num = document.createElement('span');
-      num.className = 'k';
-      num.textContent = String(i + 1);
-      thumb.append(canvas, num);
-      thumb.addEventListener('click', () => {
-        if (k.z) state.setZ(k.z, { from: k.type === 'garment' ? { id: k.id } : null });
-      });
-      const lab = document.createElement('span');
-      lab.className = 'klabel';
-      if (k.type === 'garment') {
-        const name = document.createElement('b');
-        name.textContent = state.index ? state.className(state.index.labels[k.id]) : 'garment';
-        lab.append(name, ` #${k.id}`);
-      } else {
-        lab.textContent = 'your sliders';
-      }
-      lab.title = label;
-      const btns = document.createElement('span');
-      btns.className = 'kbtns';
-      const mk = (text, aria, onClick, disabled) => {
-        const b = button(text, '', onClick);
-        b.setAttribute('aria-label', aria);
-        b.title = aria;
-        b.disabled = disabled;
-        return b;
-      };
-      btns.append(
-        mk('←', `Move keyframe ${i + 1} earlier`, () => this.moveAndFocus(i, i - 1, 0), i === 0),
-        mk('×', `Remove keyframe ${i + 1}`, () => this.remove(i), false),
-        mk('→', `Move keyframe ${i + 1} later`, () => this.moveAndFocus(i, i + 1, 2), i === this.keys.length - 1),
-      );
-      li.append(thumb, lab, btns);
-      li.addEventListener('dragstart', (e) => {
-        e.dataTransfer.setData('text/plain', String(i));
-        e.dataTransfer.effectAllowed = 'move';
-        li.classList.add('dragging');
-      });
-      li.addEventListener('dragend', () => li.classList.remove('dragging'));
-      li.addEventListener('dragover', (e) => {
-        e.preventDefault();
-        li.classList.add('drop-target');
-      });
-      li.addEventListener('dragleave', () => li.classList.remove('drop-target'));
-      li.addEventListener('drop', (e) => {
-        e.preventDefault();
-        li.classList.remove('drop-target');
-        const from = Number(e.dataTransfer.getData('text/plain'));
-        if (Number.isInteger(from)) this.move(from, i);
-      });
+      const { li, canvas } = this.keyCard(k, i);
+      this.bindDrag(li, i);
       list.append(li);
       this.drawKeyThumb(k, i, canvas);
+    });
+  }
+
+  // A keyframe's card: its picture (loads it into the sliders), label, and move/remove buttons.
+  keyCard(k, i) {
+    const { state } = this;
+    const li = document.createElement('li');
+    li.className = 'keyframe';
+    li.draggable = true;
+    li.dataset.index = String(i);
+    if (k.type === 'garment') li.dataset.id = String(k.id);
+    const label = k.type === 'garment' && state.index ? `${state.className(state.index.labels[k.id])} #${k.id}` : k.type === 'garment' ? `garment #${k.id}` : 'your sliders';
+    const thumb = button('', 'thumb');
+    thumb.setAttribute('aria-label', `Keyframe ${i + 1}: ${label}. Load it into the sliders.`);
+    const canvas = garmentCanvas('garment', label);
+    const num = document.createElement('span');
+    num.className = 'k';
+    num.textContent = String(i + 1);
+    thumb.append(canvas, num);
+    thumb.addEventListener('click', () => {
+      if (k.z) state.setZ(k.z, { from: k.type === 'garment' ? { id: k.id } : null });
+    });
+    const lab = document.createElement('span');
+    lab.className = 'klabel';
+    if (k.type === 'garment') {
+      const name = document.createElement('b');
+      name.textContent = state.index ? state.className(state.index.labels[k.id]) : 'garment';
+      lab.append(name, ` #${k.id}`);
+    } else {
+      lab.textContent = 'your sliders';
+    }
+    lab.title = label;
+    const btns = document.createElement('span');
+    btns.className = 'kbtns';
+    const mk = (text, aria, onClick, disabled) => {
+      const b = button(text, '', onClick);
+      b.setAttribute('aria-label', aria);
+      b.title = aria;
+      b.disabled = disabled;
+      return b;
+    };
+    btns.append(
+      mk('←', `Move keyframe ${i + 1} earlier`, () => this.moveAndFocus(i, i - 1, 0), i === 0),
+      mk('×', `Remove keyframe ${i + 1}`, () => this.remove(i), false),
+      mk('→', `Move keyframe ${i + 1} later`, () => this.moveAndFocus(i, i + 1, 2), i === this.keys.length - 1),
+    );
+    li.append(thumb, lab, btns);
+    return { li, canvas };
+  }
+
+  // Dragging a card onto another moves it there.
+  bindDrag(li, i) {
+    li.addEventListener('dragstart', (e) => {
+      e.dataTransfer.setData('text/plain', String(i));
+      e.dataTransfer.effectAllowed = 'move';
+      li.classList.add('dragging');
+    });
+    li.addEventListener('dragend', () => li.classList.remove('dragging'));
+    li.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      li.classList.add('drop-target');
+    });
+    li.addEventListener('dragleave', () => li.classList.remove('drop-target'));
+    li.addEventListener('drop', (e) => {
+      e.preventDefault();
+      li.classList.remove('drop-target');
+      const from = Number(e.dataTransfer.getData('text/plain'));
+      if (Number.isInteger(from)) this.move(from, i);
     });
   }
 
@@ -344,12 +353,9 @@ export class Timeline {
     while (this.frameEls.length > n) this.frameEls.pop().el.remove();
     while (this.frameEls.length < n) {
       const j = this.frameEls.length;
-      const el = document.createElement('button');
-      el.type = 'button';
-      el.className = 'frame';
+      const el = button('', 'frame', () => this.show(j));
       const canvas = garmentCanvas('garment', '');
       el.append(canvas);
-      el.addEventListener('click', () => this.show(j));
       strip.append(el);
       this.frameEls.push({ el, canvas, nn: null, nnLabel: null, nnImage: new Lane('timeline-nearest') });
     }

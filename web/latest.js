@@ -22,7 +22,7 @@ export const isStale = (e) => e instanceof Stale;
 
 /**
  * Counters per lane name (lanes of one name, e.g. every search card's, add up): requests begun
- * and stale answers dropped. The browser tests read them (window.__lwLanes).
+ * and stale answers dropped. The browser tests read them (window.__lwLanes, published by main.js).
  */
 export const lanes = {};
 
@@ -82,4 +82,3 @@ class Ticket {
   }
 }
 
-if (typeof window !== 'undefined') window.__lwLanes = lanes;

@@ -2,11 +2,15 @@
 // class, with the current z and the timeline's path on top. Clicking, dragging or arrow keys move z
 // within the PCA plane, keeping z's off-plane part: z' = z + (a' - a) c1 + (b' - b) c2.
 
-const $ = (id) => document.getElementById(id);
+import { classColor } from './render.js';
+import { hexRgb, button } from './util.js';
+import { record } from './perf.js';
 
 export class LatentMap {
-  constructor(app) {
-    this.app = app;
+  /** section: #panel-map; ctx: {state, messages} (the index arrives through the state's 'index'). */
+  constructor(section, ctx) {
+    this.state = ctx.state;
+    const $ = (id) => section.querySelector(`#${id}`);
     this.canvas = $('map');
     this.marker = $('map-marker'); // the current z: a DOM element moved by transform only
     this.status = $('map-status');
@@ -20,13 +24,15 @@ export class LatentMap {
     this.drawPending = false;
   }
 
-  init() {
-    const app = this.app;
+  /** Builds the legend for the loaded model and follows the index, z, the timeline's path. */
+  mount() {
+    const { state } = this;
     this.buildLegend();
-    app.on('index', (index) => (index ? this.setData(index) : null));
+    state.on('index', (index) => (index ? this.setData(index) : null));
     // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster.
-    app.on('z', () => this.placeMarker());
-    app.on('path', (frames, current) => {
+    state.on('z', () => this.placeMarker());
+    state.on('focus', () => this.placeMarker()); // shown again on a phone
+    state.on('path', (frames, current) => {
       this.path = frames;
       this.pathCurrent = current ?? -1;
       this.scheduleDraw();
@@ -43,13 +49,11 @@ export class LatentMap {
   }
 
   buildLegend() {
-    const app = this.app;
     this.legend.textContent = '';
-    app.classes.forEach((name, c) => {
+    this.state.classes.forEach((name, c) => {
       const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.style.setProperty('--cls', app.classColor(c));
+      const b = button('', '', null);
+      b.style.setProperty('--cls', classColor(c));
       b.setAttribute('aria-pressed', 'false');
       b.title = `Highlight ${name} on the map`;
       const sw = document.createElement('span');
@@ -116,9 +120,10 @@ export class LatentMap {
       note.setAttribute('role', 'status');
       this.legend.before(note);
     }
-    const counts = new Array(this.app.classes.length).fill(0);
+    const { classes } = this.state;
+    const counts = new Array(classes.length).fill(0);
     for (const c of labels) counts[c]++;
-    const missing = this.app.classes.filter((_, c) => !counts[c]);
+    const missing = classes.filter((_, c) => !counts[c]);
     const parts = [];
     if (spreadA === 0 && spreadB === 0) parts.push(`All ${n.toLocaleString('en')} garments have the same μ on the two principal axes, so they are drawn as one point: the index's codes have no spread.`);
     else if (spreadA === 0 || spreadB === 0) parts.push('The garments spread along one axis only, so they are drawn on a line.');
@@ -126,7 +131,7 @@ export class LatentMap {
     note.textContent = parts.join(' ');
     [...this.legend.querySelectorAll('button')].forEach((b, c) => {
       b.classList.toggle('empty', !counts[c]);
-      b.title = counts[c] ? `Highlight ${this.app.classes[c]} on the map (${counts[c].toLocaleString('en')})` : `The index has no ${this.app.classes[c]}`;
+      b.title = counts[c] ? `Highlight ${classes[c]} on the map (${counts[c].toLocaleString('en')})` : `The index has no ${classes[c]}`;
     });
   }
 
@@ -158,7 +163,7 @@ export class LatentMap {
       acc[3 * i + 1] = bg[1];
       acc[3 * i + 2] = bg[2];
     }
-    const colors = this.app.classes.map((_, c) => hex(this.app.classColor(c)));
+    const colors = this.state.classes.map((_, c) => hexRgb(classColor(c)));
     const { xy, labels } = this.data;
     const dot = dpr >= 1.5 ? 3 : 2; // points of about 1.5-2 CSS pixels
     const s = scale * dpr;
@@ -189,6 +194,10 @@ export class LatentMap {
     ctx.putImageData(img, 0, 0);
   }
 
+  // z's coordinates on the two principal axes, (z - mean) . c. The garments' coordinates come from
+  // the runtime (project_pca, through the worker's loadIndex); the runtime has no binding that
+  // projects one vector, and a round trip per slider frame would lag the marker, so z and the
+  // timeline's path are projected here with the runtime's mean and axes.
   project(z) {
     const { mean, c1, c2 } = this.data;
     let a = 0, b = 0;
@@ -217,13 +226,12 @@ export class LatentMap {
       this.drawPending = false;
       const t0 = performance.now();
       this.draw();
-      const perf = window.__lwPerf;
-      if (perf && this.data && perf.mapMs.length < 5000) perf.mapMs.push(performance.now() - t0);
+      if (this.data) record('mapMs', performance.now() - t0);
     });
   }
 
   draw() {
-    if (!this.data || !this.view || !this.base || !this.app.z) return;
+    if (!this.data || !this.view || !this.base || !this.state.z) return;
     const { w, h } = this.size();
     if (w < 10 || h < 10) return;
     const ctx = this.canvas.getContext('2d');
@@ -233,7 +241,7 @@ export class LatentMap {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const f = this.path;
     if (f && f.Z) {
-      const d = this.app.latentSize;
+      const d = this.state.latentSize;
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = 'rgba(255, 255, 255, 0.75)';
       ctx.beginPath();
@@ -281,11 +289,11 @@ export class LatentMap {
   placeMarker() {
     const m = this.marker;
     if (!m) return;
-    if (!this.data || !this.view || !this.app.z) {
+    if (!this.data || !this.view || !this.state.z) {
       if (!m.hidden) m.hidden = true;
       return;
     }
-    const [x, y] = this.toScreen(...this.project(this.app.z));
+    const [x, y] = this.toScreen(...this.project(this.state.z));
     // Inside the canvas's border box (1 px border); kept within the map when z is far outside.
     const v = this.view;
     const cx = Math.max(0, Math.min(v.w, x)) + 1, cy = Math.max(0, Math.min(v.h, y)) + 1;
@@ -294,11 +302,11 @@ export class LatentMap {
   }
 
   moveTo(a, b) {
-    const z = Float32Array.from(this.app.z);
+    const z = Float32Array.from(this.state.z);
     const [a0, b0] = this.project(z);
     const { c1, c2 } = this.data;
     for (let k = 0; k < z.length; k++) z[k] += (a - a0) * c1[k] + (b - b0) * c2[k];
-    this.app.setZ(z);
+    this.state.setZ(z);
   }
 
   bindPointer() {
@@ -328,7 +336,7 @@ export class LatentMap {
       const m = moves[e.key];
       if (!m) return;
       e.preventDefault();
-      const [a, b] = this.project(this.app.z);
+      const [a, b] = this.project(this.state.z);
       this.moveTo(a + m[0], b + m[1]);
     });
   }
@@ -339,9 +347,4 @@ export class LatentMap {
 function extent(sorted, q) {
   const lo = q(sorted, 0.005), hi = q(sorted, 0.995);
   return hi > lo ? [lo, hi] : [sorted[0], sorted[sorted.length - 1]];
-}
-
-function hex(h) {
-  const v = parseInt(h.slice(1), 16);
-  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }

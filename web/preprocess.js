@@ -9,7 +9,9 @@
 // garment on transparency gives the input of the same garment on black, and a dark one that of
 // the same garment on white.
 
-export const SIDE = 28;
+import { SIDE } from './util.js';
+
+export { SIDE }; // the image side (util.js), for callers of this module
 
 /**
  * Greyscale 0..255 of RGBA pixels (Rec. 601 luma), laid on a `matte` grey level (0..255) where

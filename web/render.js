@@ -3,9 +3,7 @@
 // options of a select built from a shared domain (state.js).
 
 import { COLORMAPS } from './state.js';
-
-export const SIDE = 28;
-export const PIXELS = SIDE * SIDE;
+import { SIDE, PIXELS, hexRgb } from './util.js';
 
 /** One colour per Fashion-MNIST class, tuned to read on the dark theme and to stay apart. */
 export const CLASS_COLORS = [
@@ -29,11 +27,6 @@ const STOPS = {
   tide: [[0, '#0a0d17'], [0.3, '#1f3b6b'], [0.6, '#2f8f9d'], [0.85, '#8ad8b8'], [1, '#f0fbe8']],
 };
 export const COLORMAP_NAMES = COLORMAPS; // state.js's list: what a link may name (each has STOPS)
-
-function hexRgb(hex) {
-  const v = parseInt(hex.slice(1), 16);
-  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-}
 
 const lutCache = new Map();
 
@@ -94,6 +87,11 @@ export function drawGarment(canvas, gray, lut, offset = 0) {
 export function clearGarment(canvas, lut) {
   const zero = new Uint8Array(PIXELS);
   drawGarment(canvas, zero, lut);
+}
+
+/** CSS colour of class label (grey for a label without one). */
+export function classColor(label) {
+  return CLASS_COLORS[label] ?? '#888';
 }
 
 /** Creates a garment canvas with an accessible label. */

@@ -2,42 +2,48 @@
 // redrawn every frame. Result cards are reused in place, so a frame costs a few text and pixel
 // updates, not new DOM.
 
-import { drawGarment, clearGarment, garmentCanvas, fillSelect } from './render.js';
+import { drawGarment, clearGarment, garmentCanvas, fillSelect, classColor } from './render.js';
 import { RESULT_COUNTS } from './state.js';
 import { Lane } from './latest.js';
+import { mb, splitOf, button } from './util.js';
 
-const $ = (id) => document.getElementById(id);
 const TITLES = {
   likelihood: ['Likelihood ', 'log q(z|x)', ', higher first'],
   euclidean: ['Euclidean ', '‖z − μ‖', ', lower first'],
 };
 
 export class SearchPanel {
-  constructor(app) {
-    this.app = app;
+  /** section: #panel-search; ctx: {client() (the worker client), state, messages}. */
+  constructor(section, ctx) {
+    this.section = section;
+    this.ctx = ctx;
+    this.state = ctx.state;
+    this.$ = (id) => section.querySelector(`#${id}`);
     this.lane = new Lane('search'); // a frame's rankings are shown only if the settings did not change since
-    this.slots = [...document.querySelectorAll('#rankings .ranking')].map((el) => ({
+    this.slots = [...section.querySelectorAll('#rankings .ranking')].map((el) => ({
       el,
       title: el.querySelector('.ranking-title'),
       list: el.querySelector('.results'),
       cards: [],
       metric: null,
     }));
-    this.status = $('search-status');
+    this.status = this.$('search-status');
     this.lastResults = null;
   }
 
-  init() {
-    const app = this.app;
+  /** Builds the controls for the loaded model and follows the index, colour map and links. */
+  mount() {
+    const { state } = this;
+    const $ = this.$;
     const classSel = $('class-filter');
-    app.classes.forEach((name, c) => classSel.append(new Option(name, String(c))));
+    state.classes.forEach((name, c) => classSel.append(new Option(name, String(c))));
     $('metric').addEventListener('change', (e) => this.set({ metric: e.target.value }));
     $('compare').addEventListener('change', (e) => this.set({ compare: e.target.checked }));
     $('split').addEventListener('change', (e) => this.set({ split: e.target.value }));
     classSel.addEventListener('change', (e) => this.set({ label: Number(e.target.value) }));
     fillSelect($('topk'), RESULT_COUNTS);
     $('topk').addEventListener('change', (e) => this.set({ results: Number(e.target.value) }));
-    app.on('index', (index) => {
+    state.on('index', (index) => {
       if (index) {
         this.status.textContent = '';
         this.status.className = 'panel-status';
@@ -45,25 +51,26 @@ export class SearchPanel {
         $('rankings').hidden = false; // after a retry that followed a failure
       }
     });
-    app.on('colormap', () => this.redrawImages());
+    state.on('colormap', () => this.redrawImages());
+    state.on('applied', () => this.syncControls());
     this.layout();
   }
 
   get k() {
-    return this.app.state.results;
+    return this.state.settings.results;
   }
 
+  // A setting changed here: a frame in flight answers the old one (its rankings are dropped).
   set(change) {
-    Object.assign(this.app.state, change);
     this.lane.invalidate();
+    this.state.changeSettings(change);
     this.layout();
-    this.app.requestFrame();
-    this.app.saveUrlSoon();
   }
 
   /** Puts the shared state into the controls (after a URL was applied). */
   syncControls() {
-    const s = this.app.state;
+    const s = this.state.settings;
+    const $ = this.$;
     $('metric').value = s.metric;
     $('compare').checked = s.compare;
     $('split').value = s.split;
@@ -74,14 +81,14 @@ export class SearchPanel {
   }
 
   metrics() {
-    const s = this.app.state;
+    const s = this.state.settings;
     const other = s.metric === 'likelihood' ? 'euclidean' : 'likelihood';
     return s.compare ? [s.metric, other] : [s.metric];
   }
 
   layout() {
     const metrics = this.metrics();
-    $('rankings').classList.toggle('compare', metrics.length > 1);
+    this.$('rankings').classList.toggle('compare', metrics.length > 1);
     this.slots.forEach((slot, i) => {
       slot.metric = metrics[i] ?? null;
       slot.el.hidden = !slot.metric;
@@ -97,10 +104,17 @@ export class SearchPanel {
     });
   }
 
-  /** The search part of a frame request, or null while the index is not loaded. */
+  /**
+   * The search part of a frame request (args: null while the index is not loaded) and a ticket of
+   * this panel's lane: ticket.current() is false once the settings changed since.
+   */
+  frameRequest() {
+    return { args: this.request(), ticket: this.lane.begin() };
+  }
+
   request() {
-    if (!this.app.index) return null;
-    const s = this.app.state;
+    if (!this.state.index) return null;
+    const s = this.state.settings;
     const metrics = this.metrics();
     // Both metrics are always computed for the caption's "most likely garment".
     if (!metrics.includes('likelihood')) metrics.push('likelihood');
@@ -111,9 +125,7 @@ export class SearchPanel {
     const li = document.createElement('li');
     li.className = 'result';
     li.hidden = true;
-    const card = document.createElement('button');
-    card.type = 'button';
-    card.className = 'card';
+    const card = button('', 'card');
     const canvas = garmentCanvas('garment', '');
     const meta = document.createElement('span');
     meta.className = 'meta';
@@ -128,18 +140,15 @@ export class SearchPanel {
     card.append(canvas, meta);
     const rank = document.createElement('span');
     rank.className = 'rank';
-    const add = document.createElement('button');
-    add.type = 'button';
-    add.className = 'add';
-    add.textContent = '+';
+    const add = button('+', 'add');
     li.append(card, rank, add);
     slot.list.append(li);
     const c = { li, card, canvas, cls, idEl, scoreEl, rank, add, id: null, image: new Lane('search-card') };
     card.addEventListener('click', () => {
-      if (c.id !== null) this.app.loadGarmentIntoSliders(c.id).catch((e) => this.app.note(e.message));
+      if (c.id !== null) this.state.loadGarment(this.ctx.client(), c.id).catch((e) => this.ctx.messages.note(e.message));
     });
     add.addEventListener('click', () => {
-      if (c.id !== null) this.app.timelineAdd({ type: 'garment', id: c.id });
+      if (c.id !== null) this.state.emit('add-keyframe', { type: 'garment', id: c.id });
     });
     return c;
   }
@@ -149,7 +158,7 @@ export class SearchPanel {
    * frame), and says why when there is nothing to rank or the ranking cannot tell garments apart.
    */
   show(results, z) {
-    if (!results || !this.app.index) return;
+    if (!results || !this.state.index) return;
     this.lastResults = results;
     this.explain(results);
     const sets = this.slots.filter((s) => s.metric).map((s) => new Set(results[s.metric] ? results[s.metric].ids : []));
@@ -172,11 +181,11 @@ export class SearchPanel {
 
   // One sentence under the controls when the rankings need it (written only when it changes).
   explain(results) {
-    const s = this.app.state;
+    const s = this.state.settings;
     let text = '';
     if (results.error) text = `Search failed for this z: ${results.error}`;
     else if (results.candidates === 0) {
-      const what = [s.label >= 0 ? this.app.className(s.label) : 'garment', s.split !== 'all' ? `in the ${s.split} split` : ''].filter(Boolean).join(' ');
+      const what = [s.label >= 0 ? this.state.className(s.label) : 'garment', s.split !== 'all' ? `in the ${s.split} split` : ''].filter(Boolean).join(' ');
       text = `No ${what} is in the index, so there is nothing to rank. Change the split or class filter.`;
     } else {
       const r = results[s.metric];
@@ -192,16 +201,16 @@ export class SearchPanel {
   }
 
   fill(c, rank, id, score, metric, other) {
-    const app = this.app;
+    const { state } = this;
     const scoreText = metric === 'likelihood' ? score.toFixed(1) : score.toFixed(2);
     if (c.id !== id) {
       c.id = id;
-      const label = app.index.labels[id];
-      const name = app.className(label);
-      const split = id < app.manifest.garments.train_count ? 'train' : 'test';
+      const label = state.index.labels[id];
+      const name = state.className(label);
+      const split = splitOf(id, state.manifest.garments.train_count);
       c.li.dataset.id = String(id);
       c.cls.textContent = name;
-      c.cls.style.setProperty('--cls', app.classColor(label));
+      c.cls.style.setProperty('--cls', classColor(label));
       c.idEl.textContent = `#${id}`;
       c.idEl.title = `${split} split`;
       c.card.setAttribute('aria-label', `${name}, garment ${id} (${split}). Load its μ into the sliders.`);
@@ -223,15 +232,16 @@ export class SearchPanel {
   // The card's image: its page may arrive after the card moved on to another garment.
   drawImage(c) {
     const ticket = c.image.begin();
-    const px = this.app.store.peek(c.id);
+    const { store } = this.state;
+    const px = store.peek(c.id);
     if (px) {
-      drawGarment(c.canvas, px, this.app.lut);
+      drawGarment(c.canvas, px, this.state.lut);
       return;
     }
-    clearGarment(c.canvas, this.app.lut);
+    clearGarment(c.canvas, this.state.lut);
     ticket
-      .wait(this.app.store.get(c.id))
-      .then((p) => drawGarment(c.canvas, p, this.app.lut))
+      .wait(store.get(c.id))
+      .then((p) => drawGarment(c.canvas, p, this.state.lut))
       .catch(() => {});
   }
 
@@ -240,7 +250,7 @@ export class SearchPanel {
   }
 
   showProgress({ loaded, total }) {
-    if (this.app.index || this.app.indexError) return;
+    if (this.state.index || this.state.indexError) return;
     if (!this.progress) {
       this.status.className = 'panel-status';
       this.status.textContent = '';
@@ -249,7 +259,7 @@ export class SearchPanel {
       this.status.append(this.progressText, this.progress);
     }
     this.progressText.textContent = total
-      ? `Loading the garment index (${this.app.mb(total)}): ${Math.floor((100 * loaded) / total)}%`
+      ? `Loading the garment index (${mb(total)}): ${Math.floor((100 * loaded) / total)}%`
       : 'Loading the garment index…';
     this.progress.max = total || 1;
     this.progress.value = loaded || 0;
@@ -259,6 +269,6 @@ export class SearchPanel {
     this.progress = null;
     this.status.className = 'panel-status error';
     this.status.textContent = message;
-    $('rankings').hidden = true;
+    this.$('rankings').hidden = true;
   }
 }

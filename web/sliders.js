@@ -4,8 +4,9 @@
 const QUIET_KL = 0.05;
 
 export class Sliders {
-  constructor(app, activeEl, quietDetails, quietEl, quietSummary) {
-    this.app = app;
+  /** state: the shared state (z, setZ); the elements the rows go into. */
+  constructor(state, activeEl, quietDetails, quietEl, quietSummary) {
+    this.state = state;
     this.activeEl = activeEl;
     this.quietDetails = quietDetails;
     this.quietEl = quietEl;
@@ -82,10 +83,10 @@ export class Sliders {
   onInput(k) {
     const r = this.rows[k];
     const v = Number(r.input.value);
-    const z = Float32Array.from(this.app.z);
+    const z = Float32Array.from(this.state.z);
     z[k] = v;
     this.paint(r, v);
-    this.app.setZ(z, { fromSliders: true });
+    this.state.setZ(z, { fromSliders: true });
   }
 
   // Keyboard steps sized for a [-5, 5] range: arrows 0.1, Shift+arrows or Page keys 1,
@@ -138,6 +139,6 @@ export class Sliders {
       r.input.min = String(-range);
       r.input.max = String(range);
     }
-    this.setValues(this.app.z);
+    this.setValues(this.state.z);
   }
 }

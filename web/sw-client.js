@@ -18,8 +18,8 @@ export function serviceWorkerControls() {
   return Boolean(typeof navigator === 'object' && navigator.serviceWorker && navigator.serviceWorker.controller);
 }
 
-/** Registers the service worker named by <html data-sw> when idle; app.note shows the update note. */
-export function registerServiceWorker(app) {
+/** Registers the service worker named by <html data-sw> when idle; messages.note shows the update note. */
+export function registerServiceWorker(messages) {
   const url = document.documentElement.dataset.sw;
   if (registered || !url || !('serviceWorker' in navigator)) return;
   registered = true;
@@ -27,11 +27,11 @@ export function registerServiceWorker(app) {
   whenIdle(() => {
     navigator.serviceWorker
       .register(url, { scope: './' })
-      .then((registration) => watch(registration, app))
+      .then((registration) => watch(registration, messages))
       .catch(async (e) => {
         // Offline, registering again fails (sw.js cannot be fetched) while the installed one runs on.
         const installed = await navigator.serviceWorker.getRegistration().catch(() => null);
-        if (installed && installed.active) return watch(installed, app);
+        if (installed && installed.active) return watch(installed, messages);
         // No offline copy, nothing else lost: the page works as it does without a service worker.
         document.documentElement.dataset.swState = 'failed';
         console.warn(`latent-wardrobe: the service worker could not be registered (${e.message}); the page works without offline support.`);
@@ -39,13 +39,13 @@ export function registerServiceWorker(app) {
   }, { timeout: 2000 });
 }
 
-function watch(registration, app) {
+function watch(registration, messages) {
   document.documentElement.dataset.swState = 'registered';
   navigator.serviceWorker.ready.then(() => (document.documentElement.dataset.swState = 'ready'));
   // A new build is announced only to a page that an older service worker controls: on the very
   // first visit the new service worker simply starts controlling this (same-build) page.
   const announce = () => {
-    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration, app);
+    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration, messages);
   };
   announce();
   registration.addEventListener('updatefound', () => {
@@ -55,9 +55,9 @@ function watch(registration, app) {
   setInterval(() => registration.update().catch(() => {}), UPDATE_CHECK_MS);
 }
 
-function offerUpdate(registration, app) {
+function offerUpdate(registration, messages) {
   document.body.dataset.update = 'ready';
-  app.note('A new version of latent wardrobe is ready: reload to use it.', {
+  messages.note('A new version of latent wardrobe is ready: reload to use it.', {
     label: 'Reload',
     run: () => {
       navigator.serviceWorker.addEventListener('controllerchange', () => {

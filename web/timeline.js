@@ -3,17 +3,20 @@
 // (filmstrip PNG, animated GIF).
 
 import { buildPath } from './interp.js';
-import { drawGarment, clearGarment, garmentCanvas, colormapRGBA, fillSelect, SIDE, PIXELS } from './render.js';
+import { drawGarment, clearGarment, garmentCanvas, colormapRGBA, fillSelect } from './render.js';
 import { encodeGif } from './gif.js';
 import { LIMITS, STEPS } from './state.js';
 import { Lane, isStale } from './latest.js';
-
-const $ = (id) => document.getElementById(id);
+import { SIDE, PIXELS, button, classIndex } from './util.js';
 const BASE_FPS = 12;
 
 export class Timeline {
-  constructor(app) {
-    this.app = app;
+  /** section: #panel-timeline; ctx: {client() (the worker client), state, messages}. */
+  constructor(section, ctx) {
+    this.section = section;
+    this.ctx = ctx;
+    this.state = ctx.state;
+    this.$ = (id) => section.querySelector(`#${id}`);
     this.keys = []; // [{type: 'garment', id, z: Float32Array | null} | {type: 'z', z}]
     this.frames = null; // {pixels: Uint8ClampedArray(n * 784), n, Z, keyFrames, ids}
     this.current = 0;
@@ -26,49 +29,50 @@ export class Timeline {
     this.musLane = new Lane('keyframe-mus'); // μ of garment keyframes
   }
 
-  init() {
-    const app = this.app;
-    app.timelineAdd = (k) => this.add(k);
-    app.timelineKeys = () => this.keyframesForUrl().map((k) => (k.type === 'z' ? { type: 'z', z: Array.from(k.z) } : k));
-    const addClass = $('add-class');
-    app.classes.forEach((name, c) => addClass.append(new Option(name, String(c))));
+  /** Builds the controls for the loaded model and follows the index, colour map and links. */
+  mount() {
+    const { state } = this;
+    const addClass = this.$('add-class');
+    state.classes.forEach((name, c) => addClass.append(new Option(name, String(c))));
     addClass.addEventListener('change', () => {
       const c = Number(addClass.value);
       addClass.value = '';
       if (addClass.options.length && Number.isInteger(c)) this.addRandom(c);
     });
-    $('add-current').addEventListener('click', () => this.add({ type: 'z', z: Float32Array.from(app.z) }));
-    $('add-random').addEventListener('click', () => this.addRandom(-1));
-    $('play').addEventListener('click', () => this.setPlaying(!this.playing));
-    $('scrubber').addEventListener('input', (e) => this.show(Number(e.target.value)));
-    fillSelect($('per-segment'), STEPS);
+    this.$('add-current').addEventListener('click', () => this.add({ type: 'z', z: Float32Array.from(state.z) }));
+    this.$('add-random').addEventListener('click', () => this.addRandom(-1));
+    this.$('play').addEventListener('click', () => this.setPlaying(!this.playing));
+    this.$('scrubber').addEventListener('input', (e) => this.show(Number(e.target.value)));
+    fillSelect(this.$('per-segment'), STEPS);
     const setting = (field, value) => {
-      app.state[field] = value;
-      app.saveUrlSoon();
+      state.changeSettings({ [field]: value });
       this.rebuild();
     };
-    $('interp').addEventListener('change', (e) => setting('interp', e.target.value));
-    $('per-segment').addEventListener('change', (e) => setting('steps', Number(e.target.value)));
-    $('nearest').addEventListener('change', (e) => setting('nearest', e.target.checked));
-    $('use-frame').addEventListener('click', () => {
+    this.$('interp').addEventListener('change', (e) => setting('interp', e.target.value));
+    this.$('per-segment').addEventListener('change', (e) => setting('steps', Number(e.target.value)));
+    this.$('nearest').addEventListener('change', (e) => setting('nearest', e.target.checked));
+    this.$('use-frame').addEventListener('click', () => {
       const f = this.frames;
-      if (f) app.setZ(f.Z.subarray(this.current * app.latentSize, (this.current + 1) * app.latentSize));
+      if (f) state.setZ(f.Z.subarray(this.current * state.latentSize, (this.current + 1) * state.latentSize));
     });
-    $('export-png').addEventListener('click', () => this.exportPng());
-    $('export-gif').addEventListener('click', () => this.exportGif());
-    app.on('index', () => this.onIndex());
-    app.on('colormap', () => this.redraw());
+    this.$('export-png').addEventListener('click', () => this.exportPng());
+    this.$('export-gif').addEventListener('click', () => this.exportGif());
+    state.on('index', () => this.onIndex());
+    state.on('colormap', () => this.redraw());
+    state.on('applied', () => this.syncControls());
+    state.on('add-keyframe', (k) => this.add(k));
     this.renderKeys();
     this.updateStatus();
   }
 
   syncControls() {
-    const s = this.app.state;
-    $('interp').value = s.interp;
-    $('per-segment').value = String(s.steps);
-    $('nearest').checked = s.nearest;
+    const s = this.state.settings;
+    this.$('interp').value = s.interp;
+    this.$('per-segment').value = String(s.steps);
+    this.$('nearest').checked = s.nearest;
   }
 
+  /** The keyframes as a link carries them: [{type: 'garment', id} | {type: 'z', z}]. */
   keyframesForUrl() {
     return this.keys.map((k) => (k.type === 'garment' ? { type: 'garment', id: k.id } : { type: 'z', z: k.z }));
   }
@@ -81,32 +85,32 @@ export class Timeline {
 
   add(k) {
     if (this.keys.length >= LIMITS.keyframes) {
-      this.app.note(`The timeline holds at most ${LIMITS.keyframes} keyframes (as many as a link carries): remove one to add another.`);
+      this.ctx.messages.note(`The timeline holds at most ${LIMITS.keyframes} keyframes (as many as a link carries): remove one to add another.`);
       return;
     }
     this.userTouched = true;
     this.keys.push(k.type === 'garment' ? { type: 'garment', id: k.id, z: null } : { type: 'z', z: Float32Array.from(k.z) });
     this.changed();
-    const last = $('keyframes').lastElementChild;
+    const last = this.$('keyframes').lastElementChild;
     if (last) last.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
   addRandom(label) {
-    const index = this.app.index;
+    const index = this.state.index;
     if (!index) {
-      this.app.note('Dataset garments need the garment index, which is not loaded.');
+      this.ctx.messages.note('Dataset garments need the garment index, which is not loaded.');
       return;
     }
     let id;
     if (label < 0) id = Math.floor(Math.random() * index.size);
     else {
       if (!this.byClass) {
-        this.byClass = Array.from({ length: 10 }, () => []);
+        this.byClass = Array.from(this.state.classes, () => []);
         index.labels.forEach((c, i) => this.byClass[c] && this.byClass[c].push(i));
       }
       const ids = this.byClass[label];
       if (!ids || !ids.length) {
-        this.app.note(`The garment index has no ${this.app.className(label)}, so none can be added.`);
+        this.ctx.messages.note(`The garment index has no ${this.state.className(label)}, so none can be added.`);
         return;
       }
       id = ids[Math.floor(Math.random() * ids.length)];
@@ -131,18 +135,20 @@ export class Timeline {
   changed() {
     this.renderKeys();
     this.resolve();
-    this.app.saveUrlSoon();
+    this.state.emit('keyframes');
   }
 
   onIndex() {
-    const index = this.app.index;
+    const { index, classes } = this.state;
     if (index && !this.userTouched && this.keys.length === 0) {
-      // A first path that shows what the timeline does: a sneaker growing into an ankle boot.
+      // A first path that shows what the timeline does: a sneaker growing into an ankle boot (the
+      // first test garment of each, else the first of each).
       const first = (c) => {
-        for (let i = this.app.manifest.garments.train_count; i < index.size; i++) if (index.labels[i] === c) return i;
+        if (c < 0) return -1;
+        for (let i = this.state.manifest.garments.train_count; i < index.size; i++) if (index.labels[i] === c) return i;
         return index.labels.indexOf(c);
       };
-      const a = first(7), b = first(9);
+      const a = first(classIndex(classes, 'Sneaker')), b = first(classIndex(classes, 'Ankle boot'));
       if (a >= 0 && b >= 0) {
         this.keys = [{ type: 'garment', id: a, z: null }, { type: 'garment', id: b, z: null }];
         this.renderKeys();
@@ -154,18 +160,18 @@ export class Timeline {
   // Fetches μ for garment keyframes that have none yet, then rebuilds the path.
   async resolve() {
     const missing = this.keys.filter((k) => k.type === 'garment' && !k.z);
-    if (missing.length && this.app.index) {
+    if (missing.length && this.state.index) {
       const ids = [...new Set(missing.map((k) => k.id))];
       const ticket = this.musLane.begin();
       try {
-        const { mus } = await ticket.wait(this.app.client.call('mus', { ids }));
-        const d = this.app.latentSize;
+        const { mus } = await ticket.wait(this.ctx.client().call('mus', { ids }));
+        const d = this.state.latentSize;
         ids.forEach((id, i) => {
           for (const k of this.keys) if (k.type === 'garment' && k.id === id && !k.z) k.z = mus.slice(i * d, (i + 1) * d);
         });
       } catch (e) {
         if (isStale(e)) return; // the newer request asks for these ids too, then rebuilds
-        this.app.note(`Some keyframes could not be loaded: ${e.message}`);
+        this.ctx.messages.note(`Some keyframes could not be loaded: ${e.message}`);
         this.keys = this.keys.filter((k) => k.type !== 'garment' || k.z);
         this.renderKeys();
       }
@@ -174,10 +180,10 @@ export class Timeline {
   }
 
   updateStatus() {
-    const el = $('timeline-status');
+    const el = this.$('timeline-status');
     const unresolved = this.keys.filter((k) => !k.z).length;
     let text = '';
-    if (unresolved && this.app.indexError) text = `${unresolved} keyframe${unresolved > 1 ? 's are' : ' is a'} dataset garment${unresolved > 1 ? 's' : ''}, which need${unresolved > 1 ? '' : 's'} the garment index (not loaded). Add the current sliders instead.`;
+    if (unresolved && this.state.indexError) text = `${unresolved} keyframe${unresolved > 1 ? 's are' : ' is a'} dataset garment${unresolved > 1 ? 's' : ''}, which need${unresolved > 1 ? '' : 's'} the garment index (not loaded). Add the current sliders instead.`;
     else if (unresolved) text = 'Loading the keyframe garments…';
     else if (this.keys.length < 2) text = `Add ${this.keys.length ? 'one more keyframe' : 'two keyframes'}: a search result's +, a random garment, a class, or the current sliders.`;
     else if (this.keys.length >= LIMITS.keyframes) text = `${this.keys.length} keyframes: the most a timeline (and its link) holds. Remove one to add another.`;
@@ -186,7 +192,7 @@ export class Timeline {
   }
 
   showError(message) {
-    const el = $('timeline-status');
+    const el = this.$('timeline-status');
     el.textContent = message;
     el.className = 'panel-status error';
   }
@@ -200,7 +206,7 @@ export class Timeline {
       this.batch.invalidate();
       this.frames = null;
       this.renderFrames();
-      this.app.emit('path', null);
+      this.state.emit('path', null);
       return;
     }
     if (this.building) {
@@ -211,14 +217,15 @@ export class Timeline {
     this.building = true;
     const ticket = this.batch.begin();
     try {
-      const path = buildPath(this.keys.map((k) => k.z), this.app.state.steps, this.app.state.interp);
-      const nearest = this.app.state.nearest && !!this.app.index;
-      const res = await ticket.wait(this.app.client.call('batch', { Z: path.Z, n: path.n, nearest, filter: { split: 'all', label: -1 } }));
+      const { steps, interp } = this.state.settings;
+      const path = buildPath(this.keys.map((k) => k.z), steps, interp);
+      const nearest = this.state.settings.nearest && !!this.state.index;
+      const res = await ticket.wait(this.ctx.client().call('batch', { Z: path.Z, n: path.n, nearest, filter: { split: 'all', label: -1 } }));
       this.frames = { ...path, pixels: res.pixels, ids: res.ids };
       this.current = Math.min(this.current, path.n - 1);
       this.renderFrames();
-      this.app.emit('path', this.frames);
-      document.getElementById('panel-timeline').dataset.frames = String(path.n);
+      this.state.emit('path', this.frames);
+      this.section.dataset.frames = String(path.n);
     } catch (e) {
       if (!isStale(e)) this.showError(`The timeline could not be decoded: ${e.message}`);
     } finally {
@@ -231,149 +238,152 @@ export class Timeline {
   }
 
   renderKeys() {
-    const list = $('keyframes');
+    const list = this.$('keyframes');
     list.textContent = '';
-    const app = this.app;
     const full = this.keys.length >= LIMITS.keyframes; // the add controls stop at the link's limit
     for (const id of ['add-current', 'add-random', 'add-class']) {
-      $(id).disabled = full;
-      $(id).title = full ? `The timeline holds at most ${LIMITS.keyframes} keyframes` : '';
+      this.$(id).disabled = full;
+      this.$(id).title = full ? `The timeline holds at most ${LIMITS.keyframes} keyframes` : '';
     }
     this.keys.forEach((k, i) => {
-      const li = document.createElement('li');
-      li.className = 'keyframe';
-      li.draggable = true;
-      li.dataset.index = String(i);
-      if (k.type === 'garment') li.dataset.id = String(k.id);
-      const label = k.type === 'garment' && app.index ? `${app.className(app.index.labels[k.id])} #${k.id}` : k.type === 'garment' ? `garment #${k.id}` : 'your sliders';
-      const thumb = document.createElement('button');
-      thumb.type = 'button';
-      thumb.className = 'thumb';
-      thumb.setAttribute('aria-label', `Keyframe ${i + 1}: ${label}. Load it into the sliders.`);
-      const canvas = garmentCanvas('garment', label);
-      const num = document.createElement('span');
-      num.className = 'k';
-      num.textContent = String(i + 1);
-      thumb.append(canvas, num);
-      thumb.addEventListener('click', () => {
-        if (k.z) app.setZ(k.z, { from: k.type === 'garment' ? { id: k.id } : null });
-      });
-      const lab = document.createElement('span');
-      lab.className = 'klabel';
-      if (k.type === 'garment') {
-        const name = document.createElement('b');
-        name.textContent = app.index ? app.className(app.index.labels[k.id]) : 'garment';
-        lab.append(name, ` #${k.id}`);
-      } else {
-        lab.textContent = 'your sliders';
-      }
-      lab.title = label;
-      const btns = document.createElement('span');
-      btns.className = 'kbtns';
-      const mk = (text, aria, onClick, disabled) => {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.textContent = text;
-        b.setAttribute('aria-label', aria);
-        b.title = aria;
-        b.disabled = disabled;
-        b.addEventListener('click', onClick);
-        return b;
-      };
-      btns.append(
-        mk('←', `Move keyframe ${i + 1} earlier`, () => this.moveAndFocus(i, i - 1, 0), i === 0),
-        mk('×', `Remove keyframe ${i + 1}`, () => this.remove(i), false),
-        mk('→', `Move keyframe ${i + 1} later`, () => this.moveAndFocus(i, i + 1, 2), i === this.keys.length - 1),
-      );
-      li.append(thumb, lab, btns);
-      li.addEventListener('dragstart', (e) => {
-        e.dataTransfer.setData('text/plain', String(i));
-        e.dataTransfer.effectAllowed = 'move';
-        li.classList.add('dragging');
-      });
-      li.addEventListener('dragend', () => li.classList.remove('dragging'));
-      li.addEventListener('dragover', (e) => {
-        e.preventDefault();
-        li.classList.add('drop-target');
-      });
-      li.addEventListener('dragleave', () => li.classList.remove('drop-target'));
-      li.addEventListener('drop', (e) => {
-        e.preventDefault();
-        li.classList.remove('drop-target');
-        const from = Number(e.dataTransfer.getData('text/plain'));
-        if (Number.isInteger(from)) this.move(from, i);
-      });
+      const { li, canvas } = this.keyCard(k, i);
+      this.bindDrag(li, i);
       list.append(li);
       this.drawKeyThumb(k, i, canvas);
+    });
+  }
+
+  // A keyframe's card: its picture (loads it into the sliders), label, and move/remove buttons.
+  keyCard(k, i) {
+    const { state } = this;
+    const li = document.createElement('li');
+    li.className = 'keyframe';
+    li.draggable = true;
+    li.dataset.index = String(i);
+    if (k.type === 'garment') li.dataset.id = String(k.id);
+    const label = k.type === 'garment' && state.index ? `${state.className(state.index.labels[k.id])} #${k.id}` : k.type === 'garment' ? `garment #${k.id}` : 'your sliders';
+    const thumb = button('', 'thumb');
+    thumb.setAttribute('aria-label', `Keyframe ${i + 1}: ${label}. Load it into the sliders.`);
+    const canvas = garmentCanvas('garment', label);
+    const num = document.createElement('span');
+    num.className = 'k';
+    num.textContent = String(i + 1);
+    thumb.append(canvas, num);
+    thumb.addEventListener('click', () => {
+      if (k.z) state.setZ(k.z, { from: k.type === 'garment' ? { id: k.id } : null });
+    });
+    const lab = document.createElement('span');
+    lab.className = 'klabel';
+    if (k.type === 'garment') {
+      const name = document.createElement('b');
+      name.textContent = state.index ? state.className(state.index.labels[k.id]) : 'garment';
+      lab.append(name, ` #${k.id}`);
+    } else {
+      lab.textContent = 'your sliders';
+    }
+    lab.title = label;
+    const btns = document.createElement('span');
+    btns.className = 'kbtns';
+    const mk = (text, aria, onClick, disabled) => {
+      const b = button(text, '', onClick);
+      b.setAttribute('aria-label', aria);
+      b.title = aria;
+      b.disabled = disabled;
+      return b;
+    };
+    btns.append(
+      mk('←', `Move keyframe ${i + 1} earlier`, () => this.moveAndFocus(i, i - 1, 0), i === 0),
+      mk('×', `Remove keyframe ${i + 1}`, () => this.remove(i), false),
+      mk('→', `Move keyframe ${i + 1} later`, () => this.moveAndFocus(i, i + 1, 2), i === this.keys.length - 1),
+    );
+    li.append(thumb, lab, btns);
+    return { li, canvas };
+  }
+
+  // Dragging a card onto another moves it there.
+  bindDrag(li, i) {
+    li.addEventListener('dragstart', (e) => {
+      e.dataTransfer.setData('text/plain', String(i));
+      e.dataTransfer.effectAllowed = 'move';
+      li.classList.add('dragging');
+    });
+    li.addEventListener('dragend', () => li.classList.remove('dragging'));
+    li.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      li.classList.add('drop-target');
+    });
+    li.addEventListener('dragleave', () => li.classList.remove('drop-target'));
+    li.addEventListener('drop', (e) => {
+      e.preventDefault();
+      li.classList.remove('drop-target');
+      const from = Number(e.dataTransfer.getData('text/plain'));
+      if (Number.isInteger(from)) this.move(from, i);
     });
   }
 
   // Moving a keyframe re-renders the list; keep keyboard focus on the same button of the moved card.
   moveAndFocus(i, to, buttonIndex) {
     this.move(i, to);
-    const li = $('keyframes').children[Math.max(0, Math.min(to, this.keys.length - 1))];
+    const li = this.$('keyframes').children[Math.max(0, Math.min(to, this.keys.length - 1))];
     const b = li && li.querySelectorAll('.kbtns button')[buttonIndex];
     if (b && !b.disabled) b.focus();
     else if (li) li.querySelector('.thumb').focus();
   }
 
   drawKeyThumb(k, i, canvas) {
-    const app = this.app;
-    if (k.type === 'garment' && app.store) {
-      const px = app.store.peek(k.id);
-      if (px) drawGarment(canvas, px, app.lut);
+    const { state } = this;
+    if (k.type === 'garment' && state.store) {
+      const px = state.store.peek(k.id);
+      if (px) drawGarment(canvas, px, state.lut);
       else {
-        clearGarment(canvas, app.lut);
-        app.store.get(k.id).then((p) => drawGarment(canvas, p, app.lut)).catch(() => {}); // a new canvas per render: never stale
+        clearGarment(canvas, state.lut);
+        state.store.get(k.id).then((p) => drawGarment(canvas, p, state.lut)).catch(() => {}); // a new canvas per render: never stale
       }
     } else if (this.frames && this.frames.keyFrames[i] !== undefined) {
-      drawGarment(canvas, this.frames.pixels, app.lut, this.frames.keyFrames[i] * PIXELS);
+      drawGarment(canvas, this.frames.pixels, state.lut, this.frames.keyFrames[i] * PIXELS);
     } else {
-      clearGarment(canvas, app.lut);
+      clearGarment(canvas, state.lut);
     }
   }
 
   renderFrames() {
-    const strip = $('filmstrip');
+    const strip = this.$('filmstrip');
     const f = this.frames;
     const n = f ? f.n : 0;
     while (this.frameEls.length > n) this.frameEls.pop().el.remove();
     while (this.frameEls.length < n) {
       const j = this.frameEls.length;
-      const el = document.createElement('button');
-      el.type = 'button';
-      el.className = 'frame';
+      const el = button('', 'frame', () => this.show(j));
       const canvas = garmentCanvas('garment', '');
       el.append(canvas);
-      el.addEventListener('click', () => this.show(j));
       strip.append(el);
       this.frameEls.push({ el, canvas, nn: null, nnLabel: null, nnImage: new Lane('timeline-nearest') });
     }
-    const scrub = $('scrubber');
+    const scrub = this.$('scrubber');
     scrub.max = String(Math.max(0, n - 1));
     scrub.disabled = n === 0;
-    $('play').disabled = n === 0;
-    $('export-png').disabled = n === 0;
-    $('use-frame').disabled = n === 0;
-    $('strip-info').textContent = f ? `· ${n} frames, ${this.app.state.interp === 'linear' ? 'linear' : 'spherical'} path${f.ids ? ', with the most likely dataset garment under each' : ''}` : '';
-    $('export-gif').disabled = n === 0;
+    this.$('play').disabled = n === 0;
+    this.$('export-png').disabled = n === 0;
+    this.$('use-frame').disabled = n === 0;
+    this.$('strip-info').textContent = f ? `· ${n} frames, ${this.state.settings.interp === 'linear' ? 'linear' : 'spherical'} path${f.ids ? ', with the most likely dataset garment under each' : ''}` : '';
+    this.$('export-gif').disabled = n === 0;
     if (!f) {
-      clearGarment($('player'), this.app.lut);
-      $('frame-label').textContent = '–';
+      clearGarment(this.$('player'), this.state.lut);
+      this.$('frame-label').textContent = '–';
       this.setPlaying(false);
       return;
     }
     const keySet = new Set(f.keyFrames);
     for (let j = 0; j < n; j++) {
       const fe = this.frameEls[j];
-      drawGarment(fe.canvas, f.pixels, this.app.lut, j * PIXELS);
+      drawGarment(fe.canvas, f.pixels, this.state.lut, j * PIXELS);
       fe.el.classList.toggle('key', keySet.has(j));
       fe.el.dataset.frame = String(j);
       fe.el.setAttribute('aria-label', `Frame ${j + 1} of ${n}${keySet.has(j) ? ', a keyframe' : ''}`);
       this.drawNearest(fe, f.ids ? f.ids[j] : null);
     }
     // Keyframes that are vectors show their decoded frame.
-    [...$('keyframes').children].forEach((li, i) => {
+    [...this.$('keyframes').children].forEach((li, i) => {
       if (this.keys[i] && this.keys[i].type === 'z') this.drawKeyThumb(this.keys[i], i, li.querySelector('canvas'));
     });
     this.show(this.current);
@@ -395,17 +405,17 @@ export class Timeline {
       fe.nnLabel.className = 'nn-label';
       fe.el.append(fe.nn, fe.nnLabel);
     }
-    const app = this.app;
-    const name = app.className(app.index.labels[id]);
+    const { state } = this;
+    const name = state.className(state.index.labels[id]);
     fe.nn.setAttribute('aria-label', `Most likely dataset garment: ${name} #${id}`);
     fe.nnLabel.textContent = name;
     fe.nnLabel.title = `#${id}`;
     fe.nn.dataset.id = String(id);
-    const px = app.store.peek(id);
-    if (px) drawGarment(fe.nn, px, app.lut);
+    const px = state.store.peek(id);
+    if (px) drawGarment(fe.nn, px, state.lut);
     else {
-      clearGarment(fe.nn, app.lut);
-      ticket.wait(app.store.get(id)).then((p) => fe.nn && drawGarment(fe.nn, p, app.lut)).catch(() => {});
+      clearGarment(fe.nn, state.lut);
+      ticket.wait(state.store.get(id)).then((p) => fe.nn && drawGarment(fe.nn, p, state.lut)).catch(() => {});
     }
   }
 
@@ -413,17 +423,17 @@ export class Timeline {
     const f = this.frames;
     if (!f) return;
     this.current = Math.max(0, Math.min(f.n - 1, j));
-    drawGarment($('player'), f.pixels, this.app.lut, this.current * PIXELS);
-    $('scrubber').value = String(this.current);
-    $('frame-label').textContent = `${this.current + 1} / ${f.n}`;
+    drawGarment(this.$('player'), f.pixels, this.state.lut, this.current * PIXELS);
+    this.$('scrubber').value = String(this.current);
+    this.$('frame-label').textContent = `${this.current + 1} / ${f.n}`;
     this.frameEls.forEach((fe, i) => fe.el.classList.toggle('current', i === this.current));
-    this.app.emit('path', f, this.current);
+    this.state.emit('path', f, this.current);
   }
 
   setPlaying(on) {
     on = on && !!this.frames;
     this.playing = on;
-    const b = $('play');
+    const b = this.$('play');
     b.textContent = on ? 'Pause' : 'Play';
     b.setAttribute('aria-pressed', String(on));
     if (on) {
@@ -433,7 +443,7 @@ export class Timeline {
         if (!this.playing || !this.frames) return;
         acc += t - last;
         last = t;
-        const step = 1000 / (BASE_FPS * Number($('speed').value));
+        const step = 1000 / (BASE_FPS * Number(this.$('speed').value));
         if (acc >= step) {
           const k = Math.floor(acc / step);
           acc -= k * step;
@@ -466,7 +476,7 @@ export class Timeline {
     ctx.imageSmoothingEnabled = false;
     const tmp = document.createElement('canvas');
     for (let j = 0; j < f.n; j++) {
-      drawGarment(tmp, f.pixels, this.app.lut, j * PIXELS);
+      drawGarment(tmp, f.pixels, this.state.lut, j * PIXELS);
       const x = pad + (j % cols) * (cell + gap), y = pad + Math.floor(j / cols) * (cell + gap);
       ctx.drawImage(tmp, x, y, cell, cell);
     }
@@ -486,10 +496,10 @@ export class Timeline {
       }
       frames.push(out);
     }
-    const rgba = colormapRGBA(this.app.colormap);
+    const rgba = colormapRGBA(this.state.settings.colormap);
     const palette = new Uint8Array(768);
     for (let i = 0; i < 256; i++) palette.set(rgba.subarray(i * 4, i * 4 + 3), i * 3);
-    const fps = BASE_FPS * Number($('speed').value);
+    const fps = BASE_FPS * Number(this.$('speed').value);
     const gif = encodeGif({ width: side, height: side, frames, palette, delayCs: 100 / fps });
     download(new Blob([gif], { type: 'image/gif' }), 'latent-wardrobe.gif');
   }

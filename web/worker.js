@@ -7,6 +7,7 @@
 
 import { fetchVerified, compileVerified, pruneCache, BlobError } from './blobs.js';
 import { parseHash } from './state.js';
+import { samplePrior } from './util.js';
 // Listed here as well as in blobs.js so the module loader fetches it in parallel, not after blobs.js.
 import './sha256.js';
 import { encoderOps } from './own-worker.js';
@@ -45,11 +46,6 @@ function fetchBlob(entry, onProgress, { priority = 'auto' } = {}) {
 // A first visit opens on a garment sampled from the prior, N(0, t^2 I): a recognisable garment,
 // where z = 0 decodes to the blurry average of all of them.
 const START_TEMPERATURE = 0.8;
-function samplePrior(d, t) {
-  const z = new Float32Array(d);
-  for (let k = 0; k < d; k++) z[k] = t * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
-  return z;
-}
 const progress = (name, p) => post({ event: 'progress', name, ...p });
 
 /**

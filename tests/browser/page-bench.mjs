@@ -41,7 +41,7 @@ async function firstGarment(page, kind) {
   const w = boot.worker || {};
   const rel = (k) => (w[k] !== undefined ? (w[k] + w.origin - origin).toFixed(0) : '-');
   breakdowns[kind].push(
-    `html ${nav ? nav.responseEnd.toFixed(0) : '-'}, app.js running ${boot.appStart.toFixed(0)}, init sent ${boot.initSent?.toFixed(0)}, ` +
+    `html ${nav ? nav.responseEnd.toFixed(0) : '-'}, main.js running ${boot.appStart.toFixed(0)}, init sent ${boot.initSent?.toFixed(0)}, ` +
       `[worker: started ${rel('start')}, manifest ${rel('manifest')}, loader ${rel('loaderImported')}, wasm bytes ${rel('wasmBytes')}, wasm ready ${rel('wasmReady')}, decoder bytes ${rel('decoderBytes')}, model ${rel('modelReady')}], ` +
       `init done ${boot.initDone?.toFixed(0)}, frame sent ${boot.firstFrame?.sent.toFixed(0)}, answered ${boot.firstFrame?.answered.toFixed(0)} (decode ${firstWorkerMs?.toFixed(1)}), drawn ${boot.firstFrame?.drawn.toFixed(0)}, on screen ${t.toFixed(0)}`,
   );

@@ -291,7 +291,7 @@ test('the GIF export decodes (in Chromium) to the filmstrip frames; the PNG expo
   await page.close();
 });
 
-test('phone-sized viewport: one panel at a time, chosen by the journey buttons', async () => {
+test('phone-sized viewport: one panel at a time, chosen by the journey buttons (the own-garment panel too)', async () => {
   const phone = await launch({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   try {
     const { page, errors } = await openPage(phone.context, server.url);
@@ -311,6 +311,24 @@ test('phone-sized viewport: one panel at a time, chosen by the journey buttons',
     await page.click('.journey[data-panel="map"]');
     await page.waitForTimeout(500);
     await screenshot(page, 'phone-map.png');
+    // The own-garment panel is one of the switcher's panels (issue 13): reachable, alone on screen,
+    // usable (a drawing gives a score), and in the link.
+    await page.click('.journey[data-panel="own"]');
+    assert.ok(await page.locator('#panel-own').isVisible());
+    assert.ok(!(await page.locator('#panel-map').isVisible()));
+    assert.equal(await page.getAttribute('.journey[data-panel="own"]', 'aria-current'), 'true');
+    await page.waitForFunction(() => location.hash.includes('p=own'));
+    const box = await page.locator('#own-canvas').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.8, { steps: 8 });
+    await page.mouse.up();
+    await page.click('#own-use-drawing');
+    await page.waitForFunction(() => window.__lwOwn.scores.length > 0 && window.__lwOwn.busy === 0, null, { timeout: 60000 });
+    assert.match(await page.textContent('#own-score'), /IWAE −log p\(x\)/);
+    const ownWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(ownWidth <= 390, `no horizontal scrolling on the own-garment panel (page is ${ownWidth}px wide)`);
+    await screenshot(page, 'phone-own.png');
     assert.deepEqual(errors, []);
   } finally {
     await phone.close();

@@ -1,7 +1,7 @@
 // Issue 11, part 3: every picture a person may drop. Pictures are made at test time (canvas
 // encoders in Chromium for PNG, JPEG and WebP; small encoders in tests/js/pictures.mjs for grey +
 // alpha and palette PNGs, BMP and GIF; SVG text), never from dataset images. Each goes through the
-// page's own decoding and preparation (own.js) and must give the expected 28 x 28 input: the
+// page's own decoding and preparation (own.js, picture-file.js) and must give the expected 28 x 28 input: the
 // independent block rule (blockInput) and the same content on an opaque background. Files that are
 // not pictures get a message naming them; the panel keeps working.
 // Run: bash scripts/build-web.sh && node --test --test-concurrency=1 tests/browser/pictures.test.mjs

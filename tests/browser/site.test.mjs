@@ -110,9 +110,9 @@ test('dist/_headers gives static hosts the same cache policy', () => {
 });
 
 test('npm run dev serves web/ over build/web/, nothing cached', async () => {
-  const app = await get(dev.url, '/app.js');
+  const app = await get(dev.url, '/main.js');
   assert.equal(app.status, 200);
-  assert.equal(await app.text(), fs.readFileSync(path.join(repoRoot, 'web/app.js'), 'utf8'));
+  assert.equal(await app.text(), fs.readFileSync(path.join(repoRoot, 'web/main.js'), 'utf8'));
   assert.equal(app.headers.get('cache-control'), 'no-store');
   const wasm = await get(dev.url, '/wasm/wardrobe_simd.wasm');
   assert.equal(wasm.status, 200);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the Fashion-MNIST directory to use, downloading the four official
 # files into data/fashion-mnist (MD5-verified) only when none is available:
-#   $FASHION_MNIST_DIR, else data/fashion-mnist, else download.
+#   $FASHION_MNIST_DIR, else data/fashion-mnist, else ../shared/fashion-mnist (the team's
+#   machines and CI keep a copy beside the clone), else download.
 # A folder counts when it holds each file gzip'd or plain (train-images-idx3-ubyte
 # or .gz, also the dotted train-images.idx3-ubyte of some mirrors), as the
 # native loader (model/native/dataset.cpp) accepts; it checks the contents.
@@ -34,11 +35,13 @@ if [[ -n "${FASHION_MNIST_DIR:-}" ]]; then
   echo "fetch-data: error: FASHION_MNIST_DIR=$FASHION_MNIST_DIR does not hold the four Fashion-MNIST files (gzip'd or plain)" >&2
   exit 1
 fi
+for dir in data/fashion-mnist ../shared/fashion-mnist; do
+  if complete "$dir"; then
+    (cd "$dir" && pwd)
+    exit 0
+  fi
+done
 dir=data/fashion-mnist
-if complete "$dir"; then
-  (cd "$dir" && pwd)
-  exit 0
-fi
 mkdir -p "$dir"
 echo "fetch-data: downloading Fashion-MNIST into $dir" >&2
 for i in "${!files[@]}"; do

@@ -96,9 +96,7 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   LW_RETURN_IF_ERROR(config_from_architecture(blob.arch(), &c));
   // The header alone must not decide how much memory we allocate (a 7 KB
   // blob claiming 1048576-16384-2 asked for 64 GiB): the parts present must
-  // fit in the floats the blob actually stores. (allocate_params also
-  // allocates an absent half, at most about twice the present one's size,
-  // so memory stays within a small multiple of the blob's size.)
+  // fit in the floats the blob actually stores, and only those are allocated.
   uint64_t stored = 0;
   for (const TensorInfo& t : blob.tensors()) {
     if (t.dtype == DType::kF32 || t.dtype == DType::kF16) stored += t.count();
@@ -110,7 +108,7 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
                          " weights, the blob stores only " + std::to_string(stored) + " float values");
   }
   VaeParams p;
-  allocate_params(c, &p);
+  allocate_params(c, &p, (present & kPartEncoder) != 0, (present & kPartDecoder) != 0);
   for (const ParamRef<float>& ref : p.params()) {
     if (wanted(ref.name, present)) LW_RETURN_IF_ERROR(read_weight_tensor(blob, ref.name, ref));
   }

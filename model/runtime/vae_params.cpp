@@ -87,15 +87,23 @@ size_t VaeParamsT<T>::num_params() const {
 }
 
 template <typename T>
-void allocate_params(const VaeConfig& c, VaeParamsT<T>* p) {
-  const std::vector<LayerShape> enc = c.encoder_layers();  // hidden layers, mu, log-variance
-  p->enc.resize(enc.size() - 2);
-  for (size_t i = 0; i < p->enc.size(); ++i) allocate_dense(enc[i].out, enc[i].in, &p->enc[i]);
-  allocate_dense(enc[enc.size() - 2].out, enc[enc.size() - 2].in, &p->enc_mu);
-  allocate_dense(enc.back().out, enc.back().in, &p->enc_logvar);
-  const std::vector<LayerShape> dec = c.decoder_layers();
-  p->dec.resize(dec.size());
-  for (size_t i = 0; i < dec.size(); ++i) allocate_dense(dec[i].out, dec[i].in, &p->dec[i]);
+void allocate_params(const VaeConfig& c, VaeParamsT<T>* p, bool encoder, bool decoder) {
+  p->enc.clear();
+  p->enc_mu = DenseT<T>{};
+  p->enc_logvar = DenseT<T>{};
+  p->dec.clear();
+  if (encoder) {
+    const std::vector<LayerShape> enc = c.encoder_layers();  // hidden layers, mu, log-variance
+    p->enc.resize(enc.size() - 2);
+    for (size_t i = 0; i < p->enc.size(); ++i) allocate_dense(enc[i].out, enc[i].in, &p->enc[i]);
+    allocate_dense(enc[enc.size() - 2].out, enc[enc.size() - 2].in, &p->enc_mu);
+    allocate_dense(enc.back().out, enc.back().in, &p->enc_logvar);
+  }
+  if (decoder) {
+    const std::vector<LayerShape> dec = c.decoder_layers();
+    p->dec.resize(dec.size());
+    for (size_t i = 0; i < dec.size(); ++i) allocate_dense(dec[i].out, dec[i].in, &p->dec[i]);
+  }
 }
 
 template <typename T>
@@ -116,8 +124,8 @@ void init_params(const VaeConfig& c, uint64_t seed, VaeParamsT<T>* p) {
 // float for everything; double for the training code's gradient tests.
 template struct VaeParamsT<float>;
 template struct VaeParamsT<double>;
-template void allocate_params<float>(const VaeConfig&, VaeParamsT<float>*);
-template void allocate_params<double>(const VaeConfig&, VaeParamsT<double>*);
+template void allocate_params<float>(const VaeConfig&, VaeParamsT<float>*, bool, bool);
+template void allocate_params<double>(const VaeConfig&, VaeParamsT<double>*, bool, bool);
 template void init_params<float>(const VaeConfig&, uint64_t, VaeParamsT<float>*);
 template void init_params<double>(const VaeConfig&, uint64_t, VaeParamsT<double>*);
 

@@ -80,9 +80,12 @@ struct VaeParamsT {
 using Dense = DenseT<float>;
 using VaeParams = VaeParamsT<float>;
 
-// Allocates zeroed parameters with the config's shapes.
+// Allocates zeroed parameters with the config's shapes. encoder / decoder
+// false: that half stays empty (no layers), as drop_unwanted leaves it; a
+// decoder-only blob then never touches the encoder's memory (about half of
+// the model, zero-filled for nothing on the page's first-garment path).
 template <typename T>
-void allocate_params(const VaeConfig& config, VaeParamsT<T>* params);
+void allocate_params(const VaeConfig& config, VaeParamsT<T>* params, bool encoder = true, bool decoder = true);
 
 // The starting weights of training (and of the tests' small models):
 // He-uniform weights, zero biases; deterministic for a seed. The log-variance

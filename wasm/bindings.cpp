@@ -15,6 +15,7 @@
 //    allocate nothing and the heap size stays constant.
 #include <emscripten/bind.h>
 #include <malloc.h>
+#include <algorithm>
 
 #include <cmath>
 #include <cstdint>
@@ -254,6 +255,32 @@ class WasmIndex {
   }
   uintptr_t projectionPtr() const { return reinterpret_cast<uintptr_t>(projection_.data()); }
 
+  // Buffer for `count` floats of points to project (n x d); 0 (error in
+  // lastError()) for more than kMaxBatch points.
+  uintptr_t pointsPtr(int count) {
+    if (count < 0) count = 0;
+    if (count > kMaxBatch * std::max(index_.d, 1)) {
+      fail("Z has " + std::to_string(count) + " values, more than " + std::to_string(kMaxBatch) + " points");
+      return 0;
+    }
+    if (static_cast<size_t>(count) > points_.size()) points_.resize(static_cast<size_t>(count));
+    return reinterpret_cast<uintptr_t>(points_.data());
+  }
+  // The first `count` point floats (n x d, n = count / d) on the two PCA axes
+  // (project_points), [n x 2] interleaved at pointsXyPtr().
+  int projectPoints(int count) {
+    if (index_.n < 1) return fail("index: not loaded");
+    if (count < 0 || static_cast<size_t>(count) > points_.size()) return fail("index: points buffer too small");
+    const int n = count / index_.d;
+    if (n < 1) return fail("Z has " + std::to_string(count) + " values, the latent size is " + std::to_string(index_.d));
+    const Status s = check_latents(points_.data(), count, index_.d, n, n == 1 ? "z" : "Z");
+    if (!s.ok()) return fail(s);
+    points_xy_.resize(2 * static_cast<size_t>(n));
+    project_points(extras_, points_.data(), n, index_.d, points_xy_.data());
+    return 0;
+  }
+  uintptr_t pointsXyPtr() const { return reinterpret_cast<uintptr_t>(points_xy_.data()); }
+
  private:
   Status check_id(int id) const {
     if (index_.n < 1) return Status::Error("index: not loaded");
@@ -272,6 +299,8 @@ class WasmIndex {
   int hit_count_ = 0;             // valid entries in ids_/scores_
   std::vector<float> item_;       // [d] mu or sigma of one item
   std::vector<float> projection_; // [2 x n] PCA coordinates, empty until project()
+  std::vector<float> points_;      // [>= n x d] points from JS for projectPoints()
+  std::vector<float> points_xy_;   // [n x 2] their PCA coordinates
 };
 
 }  // namespace
@@ -318,5 +347,8 @@ EMSCRIPTEN_BINDINGS(latent_wardrobe) {
       .function("pcaVariancePtr", &lw::WasmIndex::pcaVariancePtr)
       .function("classMeansPtr", &lw::WasmIndex::classMeansPtr)
       .function("project", &lw::WasmIndex::project)
-      .function("projectionPtr", &lw::WasmIndex::projectionPtr);
+      .function("projectionPtr", &lw::WasmIndex::projectionPtr)
+      .function("pointsPtr", &lw::WasmIndex::pointsPtr)
+      .function("projectPoints", &lw::WasmIndex::projectPoints)
+      .function("pointsXyPtr", &lw::WasmIndex::pointsXyPtr);
 }

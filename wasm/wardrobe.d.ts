@@ -133,6 +133,15 @@ export interface Index {
   classCounts(): Int32Array;
   /** Every item's 2-D PCA coordinates: [2 * size], item i at (2i, 2i + 1). */
   project(): Float32Array;
+  /**
+   * Points on the same two PCA axes: Z holds n latent vectors (n * d values,
+   * row-major), the result [2 * n] holds point i at (2i, 2i + 1), computed as
+   * (z - pca().mean) . axis, the formula project() applies to every item's mu
+   * (model/runtime/index_io.h, project_points). Throws when Z's length is not a
+   * positive multiple of d, a value is NaN, infinite or outside
+   * +-limits.latentAbs, or n exceeds limits.batch.
+   */
+  projectPoints(Z: Float32Array | ArrayLike<number>): Float32Array;
   /** Frees the C++ memory. The object is unusable afterwards. */
   delete(): void;
 }

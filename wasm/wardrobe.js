@@ -287,6 +287,15 @@ function makeApi(M, simd) {
       if (h.project() !== 0) throw lastError();
       return copyF32(h.projectionPtr(), 2 * this.#n);
     }
+    projectPoints(Z) {
+      const h = this[HANDLE]();
+      checkArray(Z, 'Z');
+      const ptr = h.pointsPtr(Z.length);
+      if (ptr === 0) throw lastError();
+      M.HEAPF32.set(Z, ptr >>> 2);
+      if (h.projectPoints(Z.length) !== 0) throw lastError();
+      return copyF32(h.pointsXyPtr(), 2 * Math.floor(Z.length / this.#d));
+    }
   }
 
   // The encoder (encoder_bindings.cpp): image -> (mu, sigma), anomaly scores

@@ -1,15 +1,24 @@
 // The latent map: every garment's μ projected on the index's two principal axes, coloured by
 // class, with the current z and the timeline's path on top. Clicking, dragging or arrow keys move z
 // within the PCA plane, keeping z's off-plane part: z' = z + (a' - a) c1 + (b' - b) c2.
+//
+// Every projection comes from the runtime (project_points, through the worker's 'project'): the
+// garments' once, z's on each change, the path's on each new path. A move needs z's coordinates
+// (a, b); after a move they are known without asking (the axes are orthonormal), and a move asked
+// for while z's coordinates are still on their way is applied when they arrive.
 
 import { classColor } from './render.js';
 import { hexRgb, button } from './util.js';
 import { record } from './perf.js';
+import { Lane, isStale } from './latest.js';
+
+const sameVector = (a, b) => !!a && !!b && a.length === b.length && a.every((v, k) => v === b[k]);
 
 export class LatentMap {
-  /** section: #panel-map; ctx: {state, messages} (the index arrives through the state's 'index'). */
+  /** section: #panel-map; ctx: {client(), state, messages} (the index arrives through the state's 'index'). */
   constructor(section, ctx) {
     this.state = ctx.state;
+    this.client = ctx.client;
     const $ = (id) => section.querySelector(`#${id}`);
     this.canvas = $('map');
     this.marker = $('map-marker'); // the current z: a DOM element moved by transform only
@@ -20,7 +29,12 @@ export class LatentMap {
     this.base = null; // offscreen canvas with the points
     this.highlight = -1; // class shown at full strength, -1 for all
     this.path = null;
+    this.pathXY = null; // Float32Array [2 x frames]: the path's coordinates, null until they arrive
     this.pathCurrent = -1;
+    this.zAt = null; // {z, xy: [a, b]}: a recent z (a copy) and its coordinates
+    this.pendingMove = null; // {abs: [a, b] | null, rel: [da, db]}: waits for z's coordinates
+    this.zLane = new Lane('map-z');
+    this.pathLane = new Lane('map-path');
     this.drawPending = false;
   }
 
@@ -28,14 +42,21 @@ export class LatentMap {
   mount() {
     const { state } = this;
     this.buildLegend();
-    state.on('index', (index) => (index ? this.setData(index) : null));
+    state.on('index', (index) => {
+      if (!index) return;
+      this.setData(index);
+      this.requestZ();
+      this.requestPath();
+    });
     // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster.
-    state.on('z', () => this.placeMarker());
+    state.on('z', () => this.requestZ());
     state.on('focus', () => this.placeMarker()); // shown again on a phone
     state.on('path', (frames, current) => {
+      const fresh = frames !== this.path;
       this.path = frames;
       this.pathCurrent = current ?? -1;
-      this.scheduleDraw();
+      if (fresh) this.requestPath();
+      else this.scheduleDraw();
     });
     // The canvas size comes from the observer, so drawing never forces a synchronous layout.
     new ResizeObserver((entries) => {
@@ -194,19 +215,42 @@ export class LatentMap {
     ctx.putImageData(img, 0, 0);
   }
 
-  // z's coordinates on the two principal axes, (z - mean) . c. The garments' coordinates come from
-  // the runtime (project_pca, through the worker's loadIndex); the runtime has no binding that
-  // projects one vector, and a round trip per slider frame would lag the marker, so z and the
-  // timeline's path are projected here with the runtime's mean and axes.
-  project(z) {
-    const { mean, c1, c2 } = this.data;
-    let a = 0, b = 0;
-    for (let k = 0; k < z.length; k++) {
-      const v = z[k] - mean[k];
-      a += v * c1[k];
-      b += v * c2[k];
+  /** Asks the runtime for the current z's coordinates (unless known); places the marker on arrival. */
+  requestZ() {
+    const z = this.state.z;
+    if (!this.data || !z) return;
+    if (this.zAt && sameVector(this.zAt.z, z)) {
+      this.placeMarker();
+      return;
     }
-    return [a, b];
+    const asked = Float32Array.from(z);
+    this.zLane
+      .begin()
+      .wait(this.client().call('project', { Z: asked }))
+      .then(({ xy }) => {
+        this.zAt = { z: asked, xy: [xy[0], xy[1]] };
+        this.placeMarker();
+        this.applyPendingMove();
+      })
+      .catch((e) => {
+        if (!isStale(e)) this.pendingMove = null; // the marker stays where it was
+      });
+  }
+
+  /** The timeline path's coordinates, from the runtime; drawn when they arrive. */
+  requestPath() {
+    const f = this.path;
+    this.pathXY = null;
+    this.scheduleDraw();
+    if (!this.data || !f || !f.Z) return;
+    this.pathLane
+      .begin()
+      .wait(this.client().call('project', { Z: f.Z.subarray(0, f.n * this.state.latentSize) }))
+      .then(({ xy }) => {
+        this.pathXY = xy;
+        this.scheduleDraw();
+      })
+      .catch(() => {}); // stale, or no index: no path on the map
   }
 
   toScreen(a, b) {
@@ -240,13 +284,14 @@ export class LatentMap {
     ctx.drawImage(this.base, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const f = this.path;
-    if (f && f.Z) {
-      const d = this.state.latentSize;
+    const p = this.pathXY;
+    if (f && p) {
+      const at = (j) => this.toScreen(p[2 * j], p[2 * j + 1]);
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = 'rgba(255, 255, 255, 0.75)';
       ctx.beginPath();
       for (let j = 0; j < f.n; j++) {
-        const [x, y] = this.toScreen(...this.project(f.Z.subarray(j * d, (j + 1) * d)));
+        const [x, y] = at(j);
         if (j === 0) ctx.moveTo(x, y);
         else ctx.lineTo(x, y);
       }
@@ -255,7 +300,7 @@ export class LatentMap {
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       f.keyFrames.forEach((j, i) => {
-        const [x, y] = this.toScreen(...this.project(f.Z.subarray(j * d, (j + 1) * d)));
+        const [x, y] = at(j);
         ctx.fillStyle = '#fb9466';
         ctx.beginPath();
         ctx.arc(x, y, 8, 0, 2 * Math.PI);
@@ -264,7 +309,7 @@ export class LatentMap {
         ctx.fillText(String(i + 1), x, y + 0.5);
       });
       if (this.pathCurrent >= 0 && this.pathCurrent < f.n) {
-        const [x, y] = this.toScreen(...this.project(f.Z.subarray(this.pathCurrent * d, (this.pathCurrent + 1) * d)));
+        const [x, y] = at(this.pathCurrent);
         ctx.fillStyle = '#fcf3c4';
         ctx.beginPath();
         ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
@@ -289,11 +334,11 @@ export class LatentMap {
   placeMarker() {
     const m = this.marker;
     if (!m) return;
-    if (!this.data || !this.view || !this.state.z) {
+    if (!this.data || !this.view || !this.zAt) {
       if (!m.hidden) m.hidden = true;
       return;
     }
-    const [x, y] = this.toScreen(...this.project(this.state.z));
+    const [x, y] = this.toScreen(...this.zAt.xy);
     // Inside the canvas's border box (1 px border); kept within the map when z is far outside.
     const v = this.view;
     const cx = Math.max(0, Math.min(v.w, x)) + 1, cy = Math.max(0, Math.min(v.h, y)) + 1;
@@ -301,12 +346,35 @@ export class LatentMap {
     if (m.hidden) m.hidden = false;
   }
 
-  moveTo(a, b) {
-    const z = Float32Array.from(this.state.z);
-    const [a0, b0] = this.project(z);
+  /**
+   * Moves z within the PCA plane to the coordinates abs ([a, b]) or by rel ([da, db]) from where it
+   * is. Until the current z's coordinates are known, the move waits (the latest absolute target
+   * and the sum of relative steps), and is applied when they arrive.
+   */
+  move(abs, rel) {
+    const z = this.state.z;
+    if (!this.zAt || !sameVector(this.zAt.z, z)) {
+      const p = this.pendingMove || { abs: null, rel: [0, 0] };
+      if (abs) this.pendingMove = { abs, rel: [0, 0] };
+      else this.pendingMove = { abs: p.abs, rel: [p.rel[0] + rel[0], p.rel[1] + rel[1]] };
+      return;
+    }
+    const [a0, b0] = this.zAt.xy;
+    const [a, b] = abs ? [abs[0], abs[1]] : [a0 + rel[0], b0 + rel[1]];
     const { c1, c2 } = this.data;
-    for (let k = 0; k < z.length; k++) z[k] += (a - a0) * c1[k] + (b - b0) * c2[k];
-    this.state.setZ(z);
+    const next = Float32Array.from(z);
+    for (let k = 0; k < next.length; k++) next[k] += (a - a0) * c1[k] + (b - b0) * c2[k];
+    // next's coordinates are (a, b) (c1, c2 are orthonormal): known before setZ's 'z' event asks.
+    this.zAt = { z: Float32Array.from(next), xy: [a, b] };
+    this.state.setZ(next);
+  }
+
+  applyPendingMove() {
+    const p = this.pendingMove;
+    if (!p || !this.zAt || !sameVector(this.zAt.z, this.state.z)) return;
+    this.pendingMove = null;
+    this.move(p.abs, p.abs ? null : p.rel);
+    if (p.abs && (p.rel[0] || p.rel[1])) this.move(null, p.rel);
   }
 
   bindPointer() {
@@ -314,7 +382,7 @@ export class LatentMap {
     let dragging = false;
     const at = (e) => {
       const r = c.getBoundingClientRect();
-      this.moveTo(...this.fromScreen(e.clientX - r.left, e.clientY - r.top));
+      this.move(this.fromScreen(e.clientX - r.left, e.clientY - r.top), null);
     };
     c.addEventListener('pointerdown', (e) => {
       if (!this.data || !this.view) return;
@@ -336,8 +404,7 @@ export class LatentMap {
       const m = moves[e.key];
       if (!m) return;
       e.preventDefault();
-      const [a, b] = this.project(this.state.z);
-      this.moveTo(a + m[0], b + m[1]);
+      this.move(null, m);
     });
   }
 }

@@ -253,6 +253,13 @@ const ops = {
     return { id, mu: index.mu(id), sigma: index.sigma(id), label: index.label(id), split: index.split(id) };
   },
 
+  // Latent vectors (n * d floats) on the index's two PCA axes: {xy: [2n]} (the map's z and path).
+  project({ Z }) {
+    requireIndex();
+    const xy = index.projectPoints(Z);
+    return transferable({ xy }, [xy.buffer]);
+  },
+
   mus({ ids }) {
     requireIndex();
     const d = index.latentSize;

@@ -43,21 +43,29 @@ void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, 
   }
 }
 
-void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy) {
-  const int d = index.d;
+void project_points(const IndexExtras& extras, const float* z, int n, int d, float* xy) {
   const float* mean = extras.pca_mean.data();
   const float* c0 = extras.pca_components.data();
   const float* c1 = c0 + d;
-  xy->resize(static_cast<size_t>(index.n) * 2);
-  for (int i = 0; i < index.n; ++i) {
+  for (int i = 0; i < n; ++i) {
+    const float* zi = z + static_cast<size_t>(i) * d;
     float x = 0.0f, y = 0.0f;
     for (int k = 0; k < d; ++k) {
-      const float m = index.mu_soa[index.offset(i, k)] - mean[k];
+      const float m = zi[k] - mean[k];
       x += m * c0[k];
       y += m * c1[k];
     }
-    (*xy)[2 * static_cast<size_t>(i)] = x;
-    (*xy)[2 * static_cast<size_t>(i) + 1] = y;
+    xy[2 * static_cast<size_t>(i)] = x;
+    xy[2 * static_cast<size_t>(i) + 1] = y;
+  }
+}
+
+void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy) {
+  xy->resize(static_cast<size_t>(index.n) * 2);
+  std::vector<float> mu(static_cast<size_t>(index.d));
+  for (int i = 0; i < index.n; ++i) {
+    index.mu_of(i, mu.data());
+    project_points(extras, mu.data(), 1, index.d, xy->data() + 2 * static_cast<size_t>(i));
   }
 }
 

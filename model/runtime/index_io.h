@@ -25,8 +25,14 @@ struct IndexExtras {
 // Computes the PCA (2 axes) and the class means from row-major mu [n x d].
 void compute_index_extras(const float* mu, const uint8_t* labels, int n, int d, IndexExtras* extras);
 
-// Every item's coordinates on the two PCA axes: xy [n x 2] row-major (x, y
-// interleaved), (mu - pca_mean) . pca_components[axis]. What the page's map plots.
+// Coordinates of n points on the index's two PCA axes: z [n x d] row-major,
+// xy [n x 2] row-major (x, y interleaved), (z - pca_mean) . pca_components[axis].
+// d must equal extras.pca_mean.size() (the caller checks). The page's map
+// places z and the timeline's path with it.
+void project_points(const IndexExtras& extras, const float* z, int n, int d, float* xy);
+
+// Every item's coordinates on the two PCA axes: project_points of each mu,
+// xy [index.n x 2]. What the page's map plots.
 void project_pca(const LatentIndex& index, const IndexExtras& extras, std::vector<float>* xy);
 
 // Why a 2-D map of the PCA cannot show the items' spread, or "" when it can:

@@ -249,6 +249,52 @@ test('the latent map shows all garments and moves z within the PCA plane', async
   await page.close();
 });
 
+test('the map: its coordinates come from the runtime; moves asked before they arrive are applied when they do', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await page.click('.journey[data-panel="map"]');
+  await setFromGarment(page, 4321);
+  // The marker sits at the runtime's projection of z (the worker's 'project', project_points).
+  const placed = await page.evaluate(async () => {
+    const z = Float32Array.from(window.__lw.z);
+    const { xy } = await window.__lw.client.call('project', { Z: z });
+    const { mean, components } = window.__lw.index.pca;
+    const d = z.length;
+    let a = 0;
+    for (let k = 0; k < d; k++) a += (z[k] - mean[k]) * components[k];
+    return { runtime: Array.from(xy), js: a };
+  });
+  assert.ok(Math.abs(placed.runtime[0] - placed.js) < 1e-4, 'project_points agrees with the formula');
+  // Every 'project' answer is now held 400 ms: a slider step, then two arrow presses on the map,
+  // all before z's new coordinates arrive. The moves wait, then apply both steps from the new z.
+  await page.evaluate(() => (window.__lw.client.delayReplies = (op) => (op === 'project' ? 400 : 0)));
+  await page.locator('#sliders input[data-dim]').first().focus();
+  await page.keyboard.press('PageUp');
+  const zSlider = await page.evaluate(() => Array.from(window.__lw.z));
+  await page.locator('#map').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await page.evaluate(() => Array.from(window.__lw.z)), zSlider, 'the moves wait for z\'s coordinates');
+  await page.waitForFunction((z0) => window.__lw.z.some((v, k) => v !== z0[k]), zSlider, { timeout: 10000 });
+  const { z1, pca } = await page.evaluate(() => ({ z1: Array.from(window.__lw.z), pca: { components: Array.from(window.__lw.index.pca.components) } }));
+  const d = z1.length;
+  const delta = z1.map((v, k) => v - zSlider[k]);
+  const c1 = pca.components.slice(0, d), c2 = pca.components.slice(d);
+  const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
+  assert.ok(dot(delta, c1) > 0, 'z moved right along the first axis');
+  assert.ok(Math.abs(dot(delta, c2)) < 1e-4, 'and not along the second');
+  const residual = delta.map((v, k) => v - dot(delta, c1) * c1[k]);
+  assert.ok(Math.hypot(...residual) < 1e-4, 'the slider step was kept (the move started from the new z)');
+  // Both presses counted: their move is twice that of one press made once the coordinates are known.
+  await page.evaluate(() => (window.__lw.client.delayReplies = null));
+  await page.keyboard.press('ArrowRight');
+  const z2 = await page.evaluate(() => Array.from(window.__lw.z));
+  const one = dot(z2.map((v, k) => v - z1[k]), c1);
+  assert.ok(one > 0 && Math.abs(dot(delta, c1) - 2 * one) < 1e-3 * one + 1e-5, `two waiting presses moved ${dot(delta, c1)}, one press ${one}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the GIF export decodes (in Chromium) to the filmstrip frames; the PNG export is a PNG', async () => {
   const { page, errors } = await openPage(browser.context, server.url);
   await waitForIndex(page);

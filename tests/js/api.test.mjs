@@ -161,6 +161,29 @@ for (const simd of [true, false]) {
       assert.equal(index.search(index.mu(1234), 1).ids[0], 1234);
     });
 
+    test('projectPoints: any latent vectors on the items\' PCA axes, the same numbers as project()', () => {
+      const xy = index.project();
+      const ids = [0, 1, 97, 1234, n - 1];
+      const Z = new Float32Array(ids.length * d);
+      ids.forEach((id, i) => Z.set(index.mu(id), i * d));
+      const p = index.projectPoints(Z);
+      assert.ok(p instanceof Float32Array && p.length === 2 * ids.length);
+      // One formula (project_points) for both: bit-identical, not just close.
+      ids.forEach((id, i) => assert.deepEqual([p[2 * i], p[2 * i + 1]], [xy[2 * id], xy[2 * id + 1]], `item ${id}`));
+      // A point moved by t along the first axis moves by t in x only (the axes are orthonormal).
+      const { components } = index.pca();
+      const z = index.mu(97);
+      const moved = z.map((v, k) => v + 0.5 * components[k]);
+      const [x0, y0] = index.projectPoints(z), [x1, y1] = index.projectPoints(moved);
+      assert.ok(Math.abs(x1 - x0 - 0.5) < 1e-4 && Math.abs(y1 - y0) < 1e-4, `moved by (${x1 - x0}, ${y1 - y0})`);
+      // Plain arrays work; wrong sizes and values outside the latent domain are named.
+      assert.deepEqual(Array.from(index.projectPoints(Array.from(z))), [x0, y0]);
+      assert.throws(() => index.projectPoints(new Float32Array(d + 1)), /17 values/);
+      assert.throws(() => index.projectPoints(new Float32Array(0)), /0 values/);
+      assert.throws(() => index.projectPoints(new Float32Array(d).fill(NaN)), /NaN|finite/);
+      assert.throws(() => index.projectPoints(new Float32Array(d).fill(1e6)), /10000|1e\+?4|domain|outside/);
+    });
+
     test('PCA, projection and class means', () => {
       const { mean, components, variance } = index.pca();
       assert.equal(mean.length, d);

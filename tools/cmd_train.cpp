@@ -67,13 +67,17 @@ Status save_checkpoint_files(const TrainState& state, const TrainOptions& flags,
                                 {"best_val_neg_elbo", json_number(state.best_val)}}
                                .dump();
   std::vector<uint8_t> bytes;
-  LW_RETURN_IF_ERROR(write_checkpoint(state, meta, &bytes));
-  LW_RETURN_IF_ERROR(write_file_atomic(flags.out + ".ckpt", bytes.data(), bytes.size()));
+  // The best model before the checkpoint: a kill between the two renames then leaves a model one
+  // epoch ahead of the checkpoint (the resumed run recomputes that epoch bit for bit and writes the
+  // same model again), never a checkpoint whose best epoch the model file does not hold (a resume
+  // rewrites the model only on a later improvement, so that "best" model would stay stale).
   if (improved) {
     LW_RETURN_IF_ERROR(write_model_blob(state.config, state.weights, kPartEncoder | kPartDecoder, DType::kF32, meta,
                                         &bytes));
     LW_RETURN_IF_ERROR(write_file_atomic(flags.out, bytes.data(), bytes.size()));
   }
+  LW_RETURN_IF_ERROR(write_checkpoint(state, meta, &bytes));
+  LW_RETURN_IF_ERROR(write_file_atomic(flags.out + ".ckpt", bytes.data(), bytes.size()));
   return Status::Ok();
 }
 

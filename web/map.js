@@ -24,7 +24,7 @@ export class LatentMap {
     this.marker = $('map-marker'); // the current z: a DOM element moved by transform only
     this.status = $('map-status');
     this.legend = $('legend');
-    this.data = null; // {xy, labels, mean, c1, c2}
+    this.data = null; // {xy, labels, c1, c2}
     this.view = null; // {cx, cy, scale} in CSS pixels per unit
     this.base = null; // offscreen canvas with the points
     this.highlight = -1; // class shown at full strength, -1 for all
@@ -105,7 +105,6 @@ export class LatentMap {
     this.data = {
       xy: index.xy,
       labels: index.labels,
-      mean: index.pca.mean,
       c1: index.pca.components.subarray(0, d),
       c2: index.pca.components.subarray(d, 2 * d),
     };
@@ -347,9 +346,9 @@ export class LatentMap {
   }
 
   /**
-   * Moves z within the PCA plane to the coordinates abs ([a, b]) or by rel ([da, db]) from where it
-   * is. Until the current z's coordinates are known, the move waits (the latest absolute target
-   * and the sum of relative steps), and is applied when they arrive.
+   * Moves z within the PCA plane to abs + rel: abs the coordinates [a, b] (null: where z is), rel
+   * a step [da, db] (null: none). Until the current z's coordinates are known, the move waits (the
+   * latest absolute target and the sum of later steps) and is applied, as one move, when they do.
    */
   move(abs, rel) {
     const z = this.state.z;
@@ -360,7 +359,8 @@ export class LatentMap {
       return;
     }
     const [a0, b0] = this.zAt.xy;
-    const [a, b] = abs ? [abs[0], abs[1]] : [a0 + rel[0], b0 + rel[1]];
+    const [base, step] = [abs || [a0, b0], rel || [0, 0]];
+    const [a, b] = [base[0] + step[0], base[1] + step[1]];
     const { c1, c2 } = this.data;
     const next = Float32Array.from(z);
     for (let k = 0; k < next.length; k++) next[k] += (a - a0) * c1[k] + (b - b0) * c2[k];
@@ -373,8 +373,7 @@ export class LatentMap {
     const p = this.pendingMove;
     if (!p || !this.zAt || !sameVector(this.zAt.z, this.state.z)) return;
     this.pendingMove = null;
-    this.move(p.abs, p.abs ? null : p.rel);
-    if (p.abs && (p.rel[0] || p.rel[1])) this.move(null, p.rel);
+    this.move(p.abs, p.rel);
   }
 
   bindPointer() {

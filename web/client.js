@@ -9,8 +9,8 @@ export class WorkerError extends Error {
 
 export class WardrobeClient {
   /**
-   * early: the worker index.html started before this module loaded ({worker, queue, error}), which
-   * has already been sent {id: 0, op: 'init'}; its answers so far wait in early.queue.
+   * early: the worker index.html started before this module loaded ({worker, queue, error}), whose
+   * init request {id: 0, op: 'init'} went in its name (worker.js); its answers so far wait in early.queue.
    */
   constructor(url, onEvent, early = null) {
     this.pending = new Map();

@@ -48,9 +48,10 @@ export class LatentMap {
       this.requestZ();
       this.requestPath();
     });
-    // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster.
-    state.on('z', () => this.requestZ());
-    state.on('focus', () => this.placeMarker()); // shown again on a phone
+    // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster. A
+    // hidden map (another panel on a phone) asks the worker nothing; it catches up when shown.
+    state.on('z', () => this.shown() && this.requestZ());
+    state.on('focus', () => this.requestZ()); // shown again on a phone
     state.on('path', (frames, current) => {
       const fresh = frames !== this.path;
       this.path = frames;
@@ -61,7 +62,9 @@ export class LatentMap {
     // The canvas size comes from the observer, so drawing never forces a synchronous layout.
     new ResizeObserver((entries) => {
       const r = entries[entries.length - 1].contentRect;
+      const wasShown = this.shown();
       this.cssSize = { w: r.width, h: r.height };
+      if (this.shown() && !wasShown) this.requestZ();
       if (this.data) this.renderBase();
       this.scheduleDraw();
     }).observe(this.canvas);
@@ -155,6 +158,12 @@ export class LatentMap {
     });
   }
 
+  /** The map has room on screen (a phone shows one panel at a time; the others have no size). */
+  shown() {
+    const { w, h } = this.size();
+    return w >= 10 && h >= 10;
+  }
+
   size() {
     const dpr = Math.min(window.devicePixelRatio || 1, 2);
     const { w, h } = this.cssSize || { w: 0, h: 0 };
@@ -164,7 +173,7 @@ export class LatentMap {
   renderBase() {
     if (!this.data) return;
     const { w, h, dpr } = this.size();
-    if (w < 10 || h < 10) return; // hidden (phone layout): drawn when shown
+    if (!this.shown()) return; // drawn when shown
     const W = Math.round(w * dpr), H = Math.round(h * dpr);
     this.canvas.width = W;
     this.canvas.height = H;

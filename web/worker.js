@@ -300,8 +300,9 @@ function transferable(result, buffers) {
 // Requests run as they arrive: the compute operations are synchronous, so they never interleave;
 // only downloads wait, and a frame never queues behind the index download. The page coalesces
 // interactive frames itself (at most one in flight).
-self.onmessage = async (e) => {
-  const { id, op, args } = e.data;
+self.onmessage = (e) => handle(e.data);
+
+async function handle({ id, op, args }) {
   try {
     if (!ops[op]) throw new Error(`unknown operation ${op}`);
     if (op !== 'init' && !model) throw new BlobError('nomodel', 'The decoder is not loaded.');
@@ -315,4 +316,19 @@ self.onmessage = async (e) => {
   } catch (err) {
     post({ id, ok: false, error: err && err.message ? err.message : String(err), kind: (err && err.kind) || 'error' });
   }
-};
+}
+
+// Init from the name: index.html starts this worker with its init request in the worker's name
+// ('lw-init:' + JSON args), answered as request 0. A request posted by the page would reach this
+// thread only once the page's main thread forwarded it, after its own startup work (in a Chromium
+// trace of a cold load, 100 ms after this worker was ready); the name is here at once.
+const NAMED_INIT = 'lw-init:';
+if (typeof self.name === 'string' && self.name.startsWith(NAMED_INIT)) {
+  let args = null;
+  try {
+    args = JSON.parse(self.name.slice(NAMED_INIT.length));
+  } catch {
+    // Not ours after all: wait for the page's request.
+  }
+  if (args && typeof args === 'object') handle({ id: 0, op: 'init', args });
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from './server.mjs';
-import { launch, openPage, waitForIndex, canvasPixels, screenshot, artifactsDir } from './browser.mjs';
+import { launch, openPage, waitForIndex, canvasPixels, screenshot, artifactsDir, sliderChangesPreview } from './browser.mjs';
 
 let server, browser;
 before(async () => {
@@ -114,7 +114,12 @@ test('set from garment N, then search: N is the top result by likelihood', async
   // Filters: only test-split Sneakers.
   await page.selectOption('#split', 'test');
   await page.selectOption('#class-filter', '7');
-  await page.waitForFunction(() => [...document.querySelectorAll('#rankings .result:not([hidden])')].every((el) => Number(el.dataset.id) >= 60000));
+  // Both settings are in once a frame shows only test-split Sneakers (a frame drawn between the two
+  // changes has the split alone); the assertion below then names what was shown if none ever does.
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('#rankings .result:not([hidden])')].map((el) => Number(el.dataset.id));
+    return shown.length > 0 && shown.every((id) => id >= 60000 && window.__lw.index.labels[id] === 7);
+  }, null, { timeout: 10000 }).catch(() => {});
   const labels = await page.evaluate(() => [...document.querySelectorAll('#rankings .result:not([hidden])')].map((el) => window.__lw.index.labels[Number(el.dataset.id)]));
   assert.ok(labels.length > 0 && labels.every((l) => l === 7), `filtered results are all Sneakers: ${labels}`);
   assert.deepEqual(errors, []);
@@ -347,6 +352,19 @@ test('phone-sized viewport: one panel at a time, chosen by the journey buttons (
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
     await screenshot(page, 'phone-explore.png');
+    // The hidden map asks the worker nothing while z moves; shown, it places its marker for the new z.
+    await page.evaluate(() => {
+      const client = window.__lw.client;
+      const call = client.call.bind(client);
+      window.__projectCalls = 0;
+      client.call = (op, ...rest) => {
+        if (op === 'project') window.__projectCalls++;
+        return call(op, ...rest);
+      };
+    });
+    await sliderChangesPreview(page);
+    await sliderChangesPreview(page);
+    assert.equal(await page.evaluate(() => window.__projectCalls), 0, 'no projection asked for a hidden map');
     await page.click('.journey[data-panel="search"]');
     assert.ok(await page.locator('#panel-search').isVisible());
     await page.waitForTimeout(300);
@@ -355,7 +373,8 @@ test('phone-sized viewport: one panel at a time, chosen by the journey buttons (
     await page.waitForTimeout(300);
     await screenshot(page, 'phone-timeline.png');
     await page.click('.journey[data-panel="map"]');
-    await page.waitForTimeout(500);
+    await page.waitForFunction(() => window.__projectCalls > 0 && !document.getElementById('map-marker').hidden, null, { timeout: 10000 });
+    await page.waitForTimeout(300);
     await screenshot(page, 'phone-map.png');
     // The own-garment panel is one of the switcher's panels (issue 13): reachable, alone on screen,
     // usable (a drawing gives a score), and in the link.

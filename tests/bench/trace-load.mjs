@@ -1,0 +1,57 @@
+// Chromium trace of one cold load and one reload of the production build (scripts/serve.mjs), for
+// finding where the first garment's time goes. Not a test or a bench figure: prints each thread's
+// busy time up to the first garment and its longest events. node tests/bench/trace-load.mjs [--out DIR]
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import { startSiteServer } from '../../scripts/serve.mjs';
+import { CHROMIUM } from '../browser/browser.mjs';
+
+const outDir = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : '/tmp';
+const CATS = ['devtools.timeline', 'v8', 'v8.wasm', 'disabled-by-default-devtools.timeline', 'loading', 'blink.user_timing', 'toplevel', 'v8.execute', 'blink', 'navigation', 'ServiceWorker'];
+
+function summarise(file, label, t0us, t1us) {
+  const { traceEvents } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const names = {};
+  for (const e of traceEvents) if (e.ph === 'M' && e.name === 'thread_name') names[`${e.pid}:${e.tid}`] = e.args.name;
+  const busy = {};
+  const events = [];
+  for (const e of traceEvents) {
+    if (e.ph !== 'X' || !e.dur || e.ts < t0us || e.ts > t1us) continue;
+    const th = names[`${e.pid}:${e.tid}`] || `${e.pid}:${e.tid}`;
+    if (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') busy[th] = (busy[th] || 0) + e.dur;
+    if (e.dur > 8000 && !/RunTask|ThreadController/.test(e.name)) events.push({ th, name: e.name, at: (e.ts - t0us) / 1000, ms: e.dur / 1000, detail: e.args?.data?.url || e.args?.data?.functionName || '' });
+  }
+  console.log(`\n${label}: busy ms per thread up to the first garment`);
+  for (const [th, us] of Object.entries(busy).sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${th.padEnd(36)} ${(us / 1000).toFixed(0)}`);
+  console.log(`${label}: events > 8 ms (start ms after navigation, duration)`);
+  events.sort((a, b) => a.at - b.at);
+  for (const e of events.slice(0, 80)) console.log(`  ${e.at.toFixed(0).padStart(5)} ${e.ms.toFixed(1).padStart(6)}  ${e.th.slice(0, 24).padEnd(24)} ${e.name} ${String(e.detail).slice(-50)}`);
+}
+
+const server = await startSiteServer({ port: 0 });
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+const page = await (await browser.newContext()).newPage();
+const firstGarment = () => page.waitForFunction(() => window.__lwPerf && window.__lwPerf.firstGarment, null, { timeout: 60000 })
+  .then(() => page.evaluate(() => ({ first: window.__lwPerf.firstGarment, origin: performance.timeOrigin })));
+async function traced(label, go) {
+  const file = `${outDir}/trace-${label}.json`;
+  await browser.startTracing(page, { path: file, categories: CATS });
+  await go();
+  const p = await firstGarment();
+  await page.waitForTimeout(200);
+  await browser.stopTracing();
+  // Trace timestamps are µs of a monotonic clock; navigation start is the first navigationStart mark.
+  const { traceEvents } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // The page's own mark at the first garment anchors the trace's clock to the page's.
+  const mark = traceEvents.filter((e) => e.name === 'lw-first-garment').map((e) => e.ts).sort((a, b) => b - a)[0];
+  const nav = mark - p.first * 1000;
+  console.log(`${label}: first garment ${p.first.toFixed(0)} ms (trace in ${file})`);
+  summarise(file, label, nav, mark);
+}
+await traced('cold', () => page.goto(server.url));
+await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 });
+await page.evaluate(async () => { for (let i = 0; i < 200 && !navigator.serviceWorker.controller; i++) await new Promise((r) => setTimeout(r, 50)); });
+await page.waitForTimeout(1500);
+await traced('reload', () => page.reload());
+await browser.close();
+await server.close();

@@ -106,16 +106,7 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}, 
     }
   }
 
-  let response;
-  try {
-    response = await fetch(url, { cache: hashedUrl ? 'default' : 'no-cache', priority });
-  } catch (e) {
-    throw new BlobError('network', `Could not download ${name}: ${e.message || 'network error'}.`);
-  }
-  if (!response.ok) {
-    const kind = response.status === 404 ? 'missing' : 'network';
-    throw new BlobError(kind, `Could not download ${name}: HTTP ${response.status}${response.status === 404 ? ' (file not found)' : ''}.`);
-  }
+  const response = await download(url, name, { priority, hashedUrl });
   const bytes = await readWithProgress(response, name, total, onProgress);
   if (bytes.length !== total) {
     throw new BlobError('corrupt', `${name} is corrupt: ${bytes.length} bytes, the manifest says ${total}.`);
@@ -148,6 +139,15 @@ export async function compileVerified(url, name, expected, { priority = 'auto', 
       }
     }
   }
+  return compileChecked(await download(url, name, { priority, hashedUrl }), name, expected);
+}
+
+/**
+ * fetch(url) for a file named name, as a Response with a 2xx status; otherwise a BlobError:
+ * 'network' (no answer, or an HTTP error) or 'missing' (404). A content-hashed URL may come from
+ * the HTTP cache without asking the server; any other is revalidated (no-cache).
+ */
+async function download(url, name, { priority = 'auto', hashedUrl = false } = {}) {
   let response;
   try {
     response = await fetch(url, { cache: hashedUrl ? 'default' : 'no-cache', priority });
@@ -155,9 +155,10 @@ export async function compileVerified(url, name, expected, { priority = 'auto', 
     throw new BlobError('network', `Could not download ${name}: ${e.message || 'network error'}.`);
   }
   if (!response.ok) {
-    throw new BlobError(response.status === 404 ? 'missing' : 'network', `Could not download ${name}: HTTP ${response.status}.`);
+    const missing = response.status === 404;
+    throw new BlobError(missing ? 'missing' : 'network', `Could not download ${name}: HTTP ${response.status}${missing ? ' (file not found)' : ''}.`);
   }
-  return compileChecked(response, name, expected);
+  return response;
 }
 
 async function compileChecked(response, name, expected) {

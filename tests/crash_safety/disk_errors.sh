@@ -16,50 +16,26 @@
 # Dataset: $FASHION_MNIST_DIR, else SOURCE_DIR/data/fashion-mnist.
 set -euo pipefail
 
-wardrobe=$(realpath "$1")
-src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
-data=${FASHION_MNIST_DIR:-$src/data/fashion-mnist}
-work=$(mktemp -d "${TMPDIR:-/tmp}/lw-disk-errors.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail() { echo "disk_errors: FAIL: $*" >&2; exit 1; }
-
-# Runs wardrobe, expecting exit status 1 and exactly one stderr line that
-# is an error mentioning every given pattern; prints that line.
-expect_one_line_error() {
-  local -a patterns=()
-  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
-  shift
-  local status=0
-  "$wardrobe" "$@" >out.txt 2>err.txt || status=$?
-  ((status == 1)) || fail "exit status $status (expected 1) for: $* -- stderr: $(cat err.txt)"
-  local lines
-  lines=$(grep -c . err.txt || true)
-  ((lines == 1)) || fail "expected one stderr line, got $lines: $(cat err.txt)"
-  local p
-  for p in "${patterns[@]}"; do
-    grep -q -- "$p" err.txt || fail "error line lacks '$p': $(cat err.txt)"
-  done
-  echo "disk_errors: ok: $(cat err.txt)"
-}
+# wardrobe, src, data, work (the cwd, removed on exit), fail, ok and
+# expect_error (one stderr line mentioning every pattern, exit status 1).
+source "$(dirname "$0")/../cli/lib.sh"
 
 small=(--train-limit 600 --validation 100 --test-limit 100 --hidden 16 --latent 2 --threads 1 --quiet)
 
 # 1. An output folder that cannot be created, checked before the (also
 #    missing) dataset.
 touch afile
-expect_one_line_error "wardrobe train: error:" "afile/dir" "afile is a file, not a folder" -- \
+expect_error "wardrobe train: error:" "afile/dir" "afile is a file, not a folder" -- \
   train --out afile/dir/m.lwb --data /nonexistent/data "${small[@]}"
 grep -q "nonexistent/data" err.txt && fail "the dataset was looked at before the output path was checked"
 
 # 2. Output path is a directory; resume from a truncated checkpoint.
 mkdir outdir
-expect_one_line_error "wardrobe train: error:" "is a directory" -- train --out outdir --data "$data" "${small[@]}"
+expect_error "wardrobe train: error:" "is a directory" -- train --out outdir --data "$data" "${small[@]}"
 
 "$wardrobe" train --out m.lwb --data "$data" --epochs 1 "${small[@]}" 2>train.err || fail "$(cat train.err)"
 head -c 1000 m.lwb.ckpt >cut.ckpt
-expect_one_line_error "wardrobe train: error:" "cut.ckpt" "truncated" -- \
+expect_error "wardrobe train: error:" "cut.ckpt" "truncated" -- \
   train --out m2.lwb --resume cut.ckpt --data "$data" --epochs 2 "${small[@]}"
 
 # 3. Disk full while saving epoch 2. Each epoch writes the best model (if it
@@ -95,7 +71,7 @@ disk_full_run() {  # limit_kib -> the last stderr line; exit status must be 1 wi
 last=$(disk_full_run $((model_bytes / 1024 / 2)))
 [[ $last == "wardrobe train: error: cannot write m.lwb: "*"File too large"* ||
    $last == "wardrobe train: error: cannot write m.lwb.ckpt: "*"File too large"* ]] || fail "unclear disk-full message: $last"
-echo "disk_errors: ok: $last"
+ok "$last"
 [[ $(sha256sum m.lwb.ckpt | cut -c1-64) == "$ckpt_sum" ]] || fail "the checkpoint changed after a failed write"
 if [[ $last == *"cannot write m.lwb: "* ]]; then
   [[ $(sha256sum m.lwb | cut -c1-64) == "$model_sum" ]] || fail "the model file changed after its write failed"
@@ -104,7 +80,7 @@ fi
 ((ckpt_bytes / 1024 / 2 > model_bytes / 1024 + 1)) || fail "test setup: checkpoint ($ckpt_bytes B) not much larger than the model ($model_bytes B)"
 last=$(disk_full_run $((ckpt_bytes / 1024 / 2)))
 [[ $last == "wardrobe train: error: cannot write m.lwb.ckpt: "*"File too large"* ]] || fail "unclear disk-full message: $last"
-echo "disk_errors: ok: $last"
+ok "$last"
 [[ $(sha256sum m.lwb.ckpt | cut -c1-64) == "$ckpt_sum" ]] || fail "the checkpoint changed after a failed write"
 if [[ $(sha256sum m.lwb | cut -c1-64) != "$model_sum" ]]; then
   [[ $(epoch_of m.lwb) == 2 ]] || fail "the model file changed but does not hold epoch 2"

@@ -9,6 +9,9 @@
 //   - time = from navigation start (performance.timeOrigin) to the first animation frame on which
 //     the preview canvas (#preview) holds drawn pixels (any non-zero alpha), found by a probe that
 //     checks the canvas on every frame from document start (the same probe on both pages);
+//   - the browser finishes starting before the navigation (--settle-ms, default 2000: a fresh
+//     headless Chromium loads its own omnibox WebUI for about a second after launch, which on 2
+//     cores slowed both pages and doubled the spread; --settle-ms 0 measures that too);
 //   - cold = the first navigation of the fresh profile (empty caches); reload = page.reload() in
 //     the same tab once the first visit has settled (index loaded, service worker active, 1 s idle);
 //   - reference: a static page (one canvas filled by an inline script) from the same server, in
@@ -18,7 +21,7 @@
 //     that arrived before the first garment was on screen ("first view"), and in all of the cold
 //     visit once settled.
 //
-// Options: --runs N, --root DIR (a built site), --legacy DIR (serve DIR with sirv the way the old
+// Options: --runs N, --settle-ms MS, --root DIR (a built site), --legacy DIR (serve DIR with sirv the way the old
 // `npm start` did: --etag --maxage 0, no precompression; for before/after figures), --label TEXT,
 // --no-sw (a browser that blocks service workers: the reload then comes from the HTTP cache).
 import fs from 'node:fs';
@@ -39,6 +42,7 @@ const RUNS = Number(opt('runs', 5));
 const LEGACY = opt('legacy', null);
 const ROOT = path.resolve(LEGACY || opt('root', siteRoot));
 const NO_SW = args.includes('--no-sw');
+const SETTLE_MS = Number(opt('settle-ms', 2000));
 const LABEL = opt('label', LEGACY ? 'legacy' : NO_SW ? 'site-no-sw' : 'site');
 const STATIC_PATH = '/__bench/static.html';
 
@@ -155,6 +159,9 @@ async function measure(url, { app }) {
   try {
     await b.context.addInitScript(probe);
     const page = await b.context.newPage();
+    // The browser finishes starting before the navigation: a fresh headless Chromium loads its own
+    // pages (the omnibox popup's WebUI) for about a second after launch, on the same 2 cores.
+    if (SETTLE_MS > 0) await page.waitForTimeout(SETTLE_MS);
     const from = requests.length;
     await page.goto(url);
     const cold = await firstPixels(page);
@@ -235,7 +242,8 @@ async function main() {
     label: LABEL,
     root: path.relative(repoRoot, ROOT) || ROOT,
     date: new Date().toISOString(),
-    protocol: 'navigation start (performance.timeOrigin) to the first frame whose #preview canvas has pixels; fresh Chromium profile per run; cold = first visit, reload = page.reload() after the visit settled; median of runs',
+    protocol: `navigation start (performance.timeOrigin) to the first frame whose #preview canvas has pixels; fresh Chromium profile per run, navigated ${SETTLE_MS} ms after launch; cold = first visit, reload = page.reload() after the visit settled; median of runs`,
+    settleMs: SETTLE_MS,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
     chromium,
     runs: RUNS,

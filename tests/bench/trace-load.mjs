@@ -48,6 +48,7 @@ async function traced(label, go) {
   console.log(`${label}: first garment ${p.first.toFixed(0)} ms (trace in ${file})`);
   summarise(file, label, nav, mark);
 }
+await page.waitForTimeout(2000); // the browser finishes starting first (as page-load.mjs --settle-ms)
 await traced('cold', () => page.goto(server.url));
 await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 });
 await page.evaluate(async () => { for (let i = 0; i < 200 && !navigator.serviceWorker.controller; i++) await new Promise((r) => setTimeout(r, 50)); });

@@ -9,7 +9,8 @@ import { repoRoot } from './server.mjs';
 export const CHROMIUM = process.env.LW_CHROMIUM || '/usr/bin/chromium';
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');
 
-const ARGS = [
+/** Chromium's flags for every test and bench (headless, as root, no network chatter). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -25,7 +26,7 @@ export async function launch({ viewport = { width: 1440, height: 1000 }, deviceS
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     viewport,
     deviceScaleFactor,
     acceptDownloads: true,

@@ -50,8 +50,8 @@ export class LatentMap {
     });
     // Moving z only moves the marker (a compositor transform): no canvas redraw, no raster. A
     // hidden map (another panel on a phone) asks the worker nothing; it catches up when shown.
+    // Shown again on a phone: the size observer below asks for z once the map has a size.
     state.on('z', () => this.shown() && this.requestZ());
-    state.on('focus', () => this.requestZ()); // shown again on a phone
     state.on('path', (frames, current) => {
       const fresh = frames !== this.path;
       this.path = frames;

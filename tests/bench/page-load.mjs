@@ -8,7 +8,8 @@
 //     --disable-gpu, a fresh profile (--user-data-dir) per run;
 //   - time = from navigation start (performance.timeOrigin) to the first animation frame on which
 //     the preview canvas (#preview) holds drawn pixels (any non-zero alpha), found by a probe that
-//     checks the canvas on every frame from document start (the same probe on both pages);
+//     checks the canvas on every frame from document start (the same probe on both pages) and
+//     reports on the console: the bench evaluates nothing in the page before that (firstPixels);
 //   - the browser finishes starting before the navigation (--settle-ms, default 2000: a fresh
 //     headless Chromium loads its own omnibox WebUI for about a second after launch, which on 2
 //     cores slowed both pages and doubled the spread; --settle-ms 0 measures that too);
@@ -56,7 +57,8 @@ const STATIC_PAGE = `<!doctype html>
   ctx.putImageData(img, 0, 0);
 </script></body></html>`;
 
-// Runs in every document from its start: records the first frame whose #preview has pixels.
+// Runs in every document from its start: records the first frame whose #preview has pixels, and
+// says so on the console (see firstPixels).
 function probe() {
   const state = (window.__probe = { t: null });
   const check = () => {
@@ -66,6 +68,7 @@ function probe() {
       for (let i = 3; i < d.length; i += 4) {
         if (d[i] !== 0) {
           state.t = performance.now();
+          console.debug(`lw-probe ${state.t} ${performance.timeOrigin}`);
           return;
         }
       }
@@ -111,14 +114,29 @@ function countRequest(req, res) {
   res.end = (c, ...r) => (count(c), end(c, ...r));
 }
 
-async function firstPixels(page) {
-  try {
-    await page.waitForFunction(() => window.__probe && window.__probe.t !== null, null, { timeout: 60000, polling: 50 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({ probe: window.__probe, decoder: document.body?.dataset.decoder, url: location.href })).catch((x) => x.message);
-    throw new Error(`no garment on screen within 60 s: ${JSON.stringify(state)}`);
-  }
-  return page.evaluate(() => ({ t: window.__probe.t, origin: performance.timeOrigin }));
+// Navigates (navigate() = page.goto or page.reload) and returns {t, origin} of the probe's first
+// frame with pixels. The bench listens for the probe's console message rather than asking the page
+// (page.waitForFunction): to ask, Playwright evaluates its own script in the page, 20 to 30 ms of
+// the page's main thread in the middle of the load once the load event has fired (seen in a
+// Chromium trace of a cold load, with the first garment waiting on it), which no visitor's browser
+// runs. Nothing is evaluated in the page until the probe has reported.
+function firstPixels(page, navigate) {
+  let onConsole, timer;
+  const reported = new Promise((resolve, reject) => {
+    onConsole = (m) => {
+      const match = /^lw-probe (\S+) (\S+)$/.exec(m.text());
+      if (match) resolve({ t: Number(match[1]), origin: Number(match[2]) });
+    };
+    page.on('console', onConsole);
+    timer = setTimeout(async () => {
+      const state = await page.evaluate(() => ({ probe: window.__probe, decoder: document.body?.dataset.decoder, url: location.href })).catch((x) => x.message);
+      reject(new Error(`no garment on screen within 60 s: ${JSON.stringify(state)}`));
+    }, 60000);
+  });
+  return Promise.all([reported, navigate()]).then(([r]) => r).finally(() => {
+    clearTimeout(timer);
+    page.off('console', onConsole);
+  });
 }
 
 // The first visit is done when the index is in, the service worker (if any) controls the page,
@@ -163,8 +181,7 @@ async function measure(url, { app }) {
     // pages (the omnibox popup's WebUI) for about a second after launch, on the same 2 cores.
     if (SETTLE_MS > 0) await page.waitForTimeout(SETTLE_MS);
     const from = requests.length;
-    await page.goto(url);
-    const cold = await firstPixels(page);
+    const cold = await firstPixels(page, () => page.goto(url));
     const shownAt = cold.origin + cold.t;
     let perf = null;
     if (app) {
@@ -178,8 +195,7 @@ async function measure(url, { app }) {
       requestsFirstView: coldRequests.filter((r) => r.t <= shownAt).length,
     };
     const fromReload = requests.length;
-    await page.reload();
-    const reload = await firstPixels(page);
+    const reload = await firstPixels(page, () => page.reload());
     let reloadPerf = null;
     if (app) {
       await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 }).catch(() => {});
@@ -242,7 +258,7 @@ async function main() {
     label: LABEL,
     root: path.relative(repoRoot, ROOT) || ROOT,
     date: new Date().toISOString(),
-    protocol: `navigation start (performance.timeOrigin) to the first frame whose #preview canvas has pixels; fresh Chromium profile per run, navigated ${SETTLE_MS} ms after launch; cold = first visit, reload = page.reload() after the visit settled; median of runs`,
+    protocol: `navigation start (performance.timeOrigin) to the first frame whose #preview canvas has pixels, reported by the page's probe on the console (nothing evaluated in the page before it); fresh Chromium profile per run, navigated ${SETTLE_MS} ms after launch; cold = first visit, reload = page.reload() after the visit settled; median of runs`,
     settleMs: SETTLE_MS,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
     chromium,

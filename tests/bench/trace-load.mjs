@@ -47,13 +47,28 @@ function summarise(traceEvents, label, pagePid, t0us, t1us) {
 const server = await startSiteServer({ port: 0 });
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 const page = await (await browser.newContext()).newPage();
-const firstGarment = () => page.waitForFunction(() => window.__lwPerf && window.__lwPerf.firstGarment, null, { timeout: 60000 })
-  .then(() => page.evaluate(() => ({ first: window.__lwPerf.firstGarment })));
+// The page's own mark at the first garment, reported on the console by an init script: asking the
+// page (page.waitForFunction) would run Playwright's script on its main thread during the load.
+await page.addInitScript(() => {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.name === 'lw-first-garment') console.debug(`lw-first-garment ${e.startTime}`);
+  }).observe({ type: 'mark' });
+});
+const firstGarment = () => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('no first garment within 60 s')), 60000);
+  const onConsole = (m) => {
+    const match = /^lw-first-garment (\S+)$/.exec(m.text());
+    if (!match) return;
+    clearTimeout(timer);
+    page.off('console', onConsole);
+    resolve({ first: Number(match[1]) });
+  };
+  page.on('console', onConsole);
+});
 async function traced(label, go) {
   const file = `${outDir}/trace-${label}.json`;
   await browser.startTracing(page, { path: file, categories: CATS });
-  await go();
-  const p = await firstGarment();
+  const [p] = await Promise.all([firstGarment(), go()]);
   await page.waitForTimeout(200);
   await browser.stopTracing();
   // Trace timestamps are µs of a monotonic clock; the page's own mark at the first garment (the

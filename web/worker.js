@@ -56,7 +56,7 @@ function startDownloads(simd, mark) {
   const wasmEntry = files.wasm[simd ? 'simd' : 'scalar'];
   const wasmName = wasmEntry ? wasmEntry.file.split('/').pop() : `wardrobe_${simd ? 'simd' : 'scalar'}.wasm`;
   const compiledP = wasmEntry
-    ? compileVerified(new URL(wasmEntry.file, root).href, wasmName, wasmEntry, { priority: 'high', hashedUrl: files.hashedUrls })
+    ? compileVerified(new URL(wasmEntry.file, root).href, wasmName, wasmEntry, { priority: 'high', hashedUrl: files.hashedUrls, controlled })
     : Promise.reject(new BlobError('missing', `This build has no ${simd ? 'SIMD' : 'scalar'} WebAssembly module (wasm/files.json).`));
   const decoderP = fetchBlob(files.manifest.blobs.decoder, (p) => progress('decoder', p), { priority: 'high' });
   // Errors are reported by init, which awaits both; these only keep the times.
@@ -64,6 +64,24 @@ function startDownloads(simd, mark) {
   decoderP.then(() => mark('decoderBytes'), () => {});
   return { simd, wasmName, compiledP, decoderP };
 }
+
+// index.html starts this worker with its init request in the worker's name ('lw-init:' + JSON
+// args), answered as request 0 once this module has run. A request posted by the page would reach
+// this thread only once the page's main thread forwarded it, after its own startup work (in a
+// Chromium trace of a cold load, 100 ms after this worker was ready); the name is here at once.
+// Read first: whether a service worker controls the page decides where the downloads look first.
+const NAMED_INIT = 'lw-init:';
+function readNamedInit() {
+  if (typeof self.name !== 'string' || !self.name.startsWith(NAMED_INIT)) return null;
+  try {
+    const args = JSON.parse(self.name.slice(NAMED_INIT.length));
+    return args && typeof args === 'object' ? args : null;
+  } catch {
+    return null; // not ours after all: wait for the page's request
+  }
+}
+const namedInit = readNamedInit();
+if (namedInit) controlled = Boolean(namedInit.controlled);
 
 // The production build knows its files, so the downloads start as soon as this module runs: the
 // page's init message reaches the worker through the page's main thread, which is busy starting the
@@ -319,16 +337,5 @@ async function handle({ id, op, args }) {
 }
 
 // Init from the name: index.html starts this worker with its init request in the worker's name
-// ('lw-init:' + JSON args), answered as request 0. A request posted by the page would reach this
-// thread only once the page's main thread forwarded it, after its own startup work (in a Chromium
-// trace of a cold load, 100 ms after this worker was ready); the name is here at once.
-const NAMED_INIT = 'lw-init:';
-if (typeof self.name === 'string' && self.name.startsWith(NAMED_INIT)) {
-  let args = null;
-  try {
-    args = JSON.parse(self.name.slice(NAMED_INIT.length));
-  } catch {
-    // Not ours after all: wait for the page's request.
-  }
-  if (args && typeof args === 'object') handle({ id: 0, op: 'init', args });
-}
+// ('lw-init:' + JSON args), answered as request 0 (see namedInit above).
+if (namedInit) handle({ id: 0, op: 'init', args: namedInit });

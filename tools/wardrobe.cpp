@@ -17,6 +17,20 @@
 
 namespace {
 
+// A whole number in [lo, hi]. CLI::Range alone says "Value 1.5 not in range 0 to 100000" for any
+// value it cannot read as the option's integer type, also for text and for numbers inside the range.
+CLI::Validator int_in(long long lo, long long hi) {
+  const std::string domain = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [=](std::string& input) {
+        long long v = 0;
+        if (!CLI::detail::lexical_cast(input, v)) return "value " + input + " is not a whole number";
+        if (v < lo || v > hi) return "value " + input + " is outside " + domain;
+        return std::string();
+      },
+      "INT in " + domain);
+}
+
 // A real number in a range, finite; open or closed at each end.
 CLI::Validator real_in(double lo, bool lo_open, double hi, bool hi_open) {
   const std::string domain = std::string(lo_open ? "(" : "[") + CLI::detail::to_string(lo) + ", " +
@@ -123,34 +137,34 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   CLI::App* sub = command(app, "train", [o] { return lw::cmd_train(*o); }, selected);
   sub->add_option("--out", o->out, "best model (weights blob); PATH.ckpt is the latest checkpoint")->required();
   add_data(sub, &o->data);
-  sub->add_option("--latent", o->latent, "latent dimensions")->check(CLI::Range(1, 1024))->capture_default_str();
+  sub->add_option("--latent", o->latent, "latent dimensions")->check(int_in(1, 1024))->capture_default_str();
   sub->add_option("--hidden", o->hidden, "encoder hidden sizes, input side first")
-      ->delimiter(',')->check(CLI::Range(1, 16384))->capture_default_str();
-  sub->add_option("--epochs", o->epochs, "epochs in total")->check(CLI::Range(1, 100000))->capture_default_str();
-  sub->add_option("--batch", o->batch, "images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+      ->delimiter(',')->check(int_in(1, 16384))->capture_default_str();
+  sub->add_option("--epochs", o->epochs, "epochs in total")->check(int_in(1, 100000))->capture_default_str();
+  sub->add_option("--batch", o->batch, "images per step")->check(int_in(1, 65536))->capture_default_str();
   sub->add_option("--lr", o->lr, "peak learning rate")->check(real_in(1e-7, false, 0.5, false))->capture_default_str();
   sub->add_option("--lr-min", o->lr_min, "final learning rate of the cosine schedule (<= --lr)")
       ->check(real_in(0, false, 0.5, false))->capture_default_str();
   sub->add_option("--schedule", o->schedule, "learning-rate schedule")
       ->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
   sub->add_option("--kl-warmup", o->kl_warmup, "epochs over which the KL weight rises from 0 to 1")
-      ->check(CLI::Range(0, 100000))->capture_default_str();
+      ->check(int_in(0, 100000))->capture_default_str();
   sub->add_option("--seed", o->seed, "initial weights, shuffling, binarisation, noise")->capture_default_str();
   sub->add_option("--validation", o->validation, "training images held out for early stopping")
-      ->check(CLI::Range(0, 59000))->capture_default_str();
+      ->check(int_in(0, 59000))->capture_default_str();
   CLI::Option* resume = sub->add_option("--resume", o->resume, "checkpoint to continue from");
   sub->add_option("--init", o->init, "model or checkpoint whose weights start this run (fine-tuning; fresh Adam)")
       ->excludes(resume);
   sub->add_option("--iwae-samples", o->iwae_samples,
                   "objective: 1 = negative ELBO, K > 1 = the IWAE bound with K samples (Burda et al. 2016)")
-      ->check(CLI::Range(1, 1024))->capture_default_str();
+      ->check(int_in(1, 1024))->capture_default_str();
   sub->add_option("--log", o->log, "JSON lines, one per epoch (default PATH.log.jsonl)");
   sub->add_option("--train-limit", o->train_limit, "use the first N training images (0 = all)")
-      ->check(CLI::Range(0, 60000));
+      ->check(int_in(0, 60000));
   sub->add_option("--test-limit", o->test_limit, "evaluate on the first N test images (0 = all)")
-      ->check(CLI::Range(0, 10000));
+      ->check(int_in(0, 10000));
   sub->add_option("--threads", o->threads, "OpenMP threads (0 = all cores, the default)")
-      ->check(CLI::Range(0, 256));
+      ->check(int_in(0, 256));
   sub->add_flag("--no-binarize", o->no_binarize, "train on grey values instead of x ~ Bernoulli(pixel)");
   sub->add_flag("--quiet", o->quiet, "no progress bar");
 }
@@ -159,9 +173,9 @@ void add_eval(CLI::App* app, lw::EvalOptions* o, std::function<lw::Status()>* se
   CLI::App* sub = command(app, "eval", [o] { return lw::cmd_eval(*o); }, selected);
   sub->add_option("--model", o->model, "model weights blob or checkpoint")->required();
   add_data(sub, &o->data);
-  sub->add_option("--iwae", o->iwae, "IWAE samples per image (0 = skip the IWAE)")->check(CLI::Range(0, 100000))->capture_default_str();
+  sub->add_option("--iwae", o->iwae, "IWAE samples per image (0 = skip the IWAE)")->check(int_in(0, 100000))->capture_default_str();
   sub->add_option("--limit", o->limit, "first N test images (default all; <= test images in the dataset)")
-      ->check(CLI::Range(1, 10000));
+      ->check(int_in(1, 10000));
   sub->add_flag("--json", o->json, "one JSON object on stdout");
 }
 
@@ -170,21 +184,21 @@ void add_images(CLI::App* app, Options* o, std::function<lw::Status()>* selected
   CLI::App* sub = command(app, "sample", [s] { return lw::cmd_sample(*s); }, selected);
   sub->add_option("--model", s->model, "model weights blob or checkpoint")->required();
   sub->add_option("--out", s->out, "PNG grid")->required();
-  sub->add_option("--n", s->n, "garments")->check(CLI::Range(1, 4096))->capture_default_str();
+  sub->add_option("--n", s->n, "garments")->check(int_in(1, 4096))->capture_default_str();
   sub->add_option("--seed", s->seed, "noise seed")->capture_default_str();
   sub->add_option("--temperature", s->temperature, "z ~ N(0, t^2 I)")->check(real_in(0, false, 10, false))
       ->capture_default_str();
-  sub->add_option("--scale", s->scale, "pixels per garment pixel")->check(CLI::Range(1, 32))->capture_default_str();
-  sub->add_option("--cols", s->cols, "garments per row")->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--scale", s->scale, "pixels per garment pixel")->check(int_in(1, 32))->capture_default_str();
+  sub->add_option("--cols", s->cols, "garments per row")->check(int_in(1, 256))->capture_default_str();
 
   lw::ReconstructOptions* r = &o->reconstruct;
   sub = command(app, "reconstruct", [r] { return lw::cmd_reconstruct(*r); }, selected);
   sub->add_option("--model", r->model, "model weights blob or checkpoint")->required();
   sub->add_option("--out", r->out, "PNG grid")->required();
   add_data(sub, &r->data);
-  sub->add_option("--n", r->n, "test garments")->check(CLI::Range(1, 1024))->capture_default_str();
-  sub->add_option("--scale", r->scale, "pixels per garment pixel")->check(CLI::Range(1, 32))->capture_default_str();
-  sub->add_option("--cols", r->cols, "garments per row")->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--n", r->n, "test garments")->check(int_in(1, 1024))->capture_default_str();
+  sub->add_option("--scale", r->scale, "pixels per garment pixel")->check(int_in(1, 32))->capture_default_str();
+  sub->add_option("--cols", r->cols, "garments per row")->check(int_in(1, 256))->capture_default_str();
   sub->add_flag("--only-reconstructions", r->only_reconstructions, "leave the dataset's own images out");
 }
 
@@ -196,7 +210,7 @@ void add_blobs(CLI::App* app, Options* o, std::function<lw::Status()>* selected)
   add_data(sub, &e->data);
   sub->add_option("--dtype", e->dtype, "weight storage")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   sub->add_option("--anomaly-k", e->anomaly_k, "IWAE samples per test garment for the anomaly statistics")
-      ->check(CLI::Range(1, 10000))->capture_default_str();
+      ->check(int_in(1, 10000))->capture_default_str();
 
   lw::IndexOptions* i = &o->index;
   sub = command(app, "index", [i] { return lw::cmd_index(*i); }, selected);
@@ -216,21 +230,21 @@ void add_search(CLI::App* app, Options* o, std::function<lw::Status()>* selected
                        ->check(finite_float());
   // --item and --k also have to fit the index (checked once it is loaded).
   CLI::Option* item = sub->add_option("--item", s->item, "index id whose mu is the query (< items in the index)")
-                          ->check(CLI::Range(0, INT_MAX));
+                          ->check(int_in(0, INT_MAX));
   z->excludes(item);
-  sub->add_option("--k", s->k, "results (<= items in the index)")->check(CLI::Range(1, INT_MAX))->capture_default_str();
+  sub->add_option("--k", s->k, "results (<= items in the index)")->check(int_in(1, INT_MAX))->capture_default_str();
   sub->add_option("--metric", s->metric, "ranking")->check(CLI::IsMember({"likelihood", "euclidean"}))
       ->capture_default_str();
   sub->add_option("--split", s->split, "garments searched")->check(CLI::IsMember({"all", "train", "test"}))
       ->capture_default_str();
-  sub->add_option("--class", s->label, "only this class (-1 = all)")->check(CLI::Range(-1, 9));
+  sub->add_option("--class", s->label, "only this class (-1 = all)")->check(int_in(-1, 9));
   sub->add_flag("--json", s->json, "one JSON object on stdout");
 
   lw::EvalSearchOptions* e = &o->eval_search;
   sub = command(app, "eval-search", [e] { return lw::cmd_eval_search(*e); }, selected);
   sub->add_option("--index", e->index, "index blob")->required();
   sub->add_option("--limit", e->limit, "first N test items (default all; <= test items in the index)")
-      ->check(CLI::Range(1, INT_MAX));
+      ->check(int_in(1, INT_MAX));
   sub->add_flag("--json", e->json, "one JSON object on stdout");
 }
 
@@ -239,12 +253,12 @@ void add_anomalies(CLI::App* app, lw::AnomaliesOptions* o, std::function<lw::Sta
   sub->add_option("--model", o->model, "model weights blob or checkpoint")->required();
   sub->add_option("--out", o->out, "PNG grid")->required();
   add_data(sub, &o->data);
-  sub->add_option("--top", o->top, "garments shown")->check(CLI::Range(1, 10000))->capture_default_str();
-  sub->add_option("--k", o->k, "IWAE samples per garment")->check(CLI::Range(1, 10000))->capture_default_str();
+  sub->add_option("--top", o->top, "garments shown")->check(int_in(1, 10000))->capture_default_str();
+  sub->add_option("--k", o->k, "IWAE samples per garment")->check(int_in(1, 10000))->capture_default_str();
   sub->add_option("--split", o->split, "garments scored")->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
-  sub->add_option("--cols", o->cols, "garments per row")->check(CLI::Range(1, 100))->capture_default_str();
-  sub->add_option("--scale", o->scale, "pixels per garment pixel")->check(CLI::Range(1, 16))->capture_default_str();
+  sub->add_option("--cols", o->cols, "garments per row")->check(int_in(1, 100))->capture_default_str();
+  sub->add_option("--scale", o->scale, "pixels per garment pixel")->check(int_in(1, 16))->capture_default_str();
   sub->add_flag("--json", o->json, "one JSON object on stdout");
 }
 

@@ -58,6 +58,11 @@ rejects "-0.5" sample --model "$model" --out "$tmp/s.png" --temperature -0.5
 rejects "10.5" sample --model "$model" --out "$tmp/s.png" --temperature 10.5
 rejects "-1" eval --model "$model" --iwae -1
 rejects "100001" eval --model "$model" --iwae 100001
+# Whole-number flags say which way a value is wrong: not a number at all, or outside the domain.
+rejects "value abc is not a whole number" eval --model "$model" --iwae abc
+rejects "value 1.5 is not a whole number" eval --model "$model" --iwae 1.5
+rejects "value -1 is outside [0, 100000]" eval --model "$model" --iwae -1
+rejects "value 2x is not a whole number" train --out "$tmp/m.lwb" --hidden 512,2x
 rejects "f8" export --model "$model" --out-dir "$tmp" --dtype f8
 rejects "cosine" search --index "$tmp/i.lwb" --item 0 --metric cosine
 rejects "10001" export --model "$model" --out-dir "$tmp" --anomaly-k 10001

@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 
+#include "model/runtime/out_of_line.h"
+
 namespace lw {
 namespace {
 
@@ -40,6 +42,8 @@ Status add_weight_tensor(BlobWriter* writer, const std::string& name, const Para
                          storage);
 }
 
+// Out of line: the copy into Eigen's column-major order is a loop over every weight (out_of_line.h).
+LW_OUT_OF_LINE("lw_read_weight_tensor")
 Status read_weight_tensor(const BlobReader& blob, const std::string& name, const ParamRef<float>& p) {
   if (p.cols == 1) return blob.read_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size());
   RowMajorMatrix rm(p.rows, p.cols);

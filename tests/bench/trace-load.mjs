@@ -1,12 +1,15 @@
 // Chromium trace of one cold load and one reload of the production build (scripts/serve.mjs), for
 // finding where the first garment's time goes. Not a test or a bench figure: prints each thread's
-// busy time up to the first garment and its longest events. node tests/bench/trace-load.mjs [--out DIR]
+// busy time up to the first garment and its longest events.
+// node tests/bench/trace-load.mjs [--out DIR] [--root SITE]
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import { startSiteServer } from '../../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/browser.mjs';
 
-const outDir = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : '/tmp';
+const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const outDir = arg('--out', '/tmp');
+const root = arg('--root', undefined); // a built site (default build/site)
 const CATS = ['devtools.timeline', 'v8', 'v8.wasm', 'disabled-by-default-devtools.timeline', 'loading', 'blink.user_timing', 'toplevel', 'v8.execute', 'blink', 'navigation', 'ServiceWorker'];
 
 // Each thread's busy time between t0us and t1us (the union of its task spans, clipped to the window:
@@ -44,7 +47,7 @@ function summarise(traceEvents, label, pagePid, t0us, t1us) {
   for (const e of events.slice(0, 80)) console.log(`  ${e.at.toFixed(0).padStart(5)} ${e.ms.toFixed(1).padStart(6)}  ${e.th.slice(0, 30).padEnd(30)} ${e.name} ${String(e.detail).slice(-50)}`);
 }
 
-const server = await startSiteServer({ port: 0 });
+const server = await startSiteServer({ port: 0, ...(root ? { root } : {}) });
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 const page = await (await browser.newContext()).newPage();
 // The page's own mark at the first garment, reported on the console by an init script: asking the

@@ -1,8 +1,12 @@
 #include "model/runtime/kernels/pack.h"
 
+#include "model/runtime/out_of_line.h"
+
 namespace lw {
 namespace kernels {
 
+// Out of line: its one caller (Mlp::init) is otherwise where V8 optimises this loop (out_of_line.h).
+LW_OUT_OF_LINE("lw_pack_dense")
 void pack_dense(const float* w, const float* b, int in, int out, PackedDense* packed) {
   packed->in = in;
   packed->out = out;

@@ -12,6 +12,7 @@ const renders = [
   ['icon.svg', 'icon-192.png', 192],
   ['icon.svg', 'icon-512.png', 512],
   ['icon-maskable.svg', 'icon-maskable-512.png', 512],
+  ['favicon.svg', 'favicon-32.png', 32], // inlined into index.html by the build
 ];
 const b = await launch({ viewport: { width: 512, height: 512 } });
 try {

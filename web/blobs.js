@@ -11,6 +11,10 @@
 import { sha256Hex } from './sha256.js';
 
 const CACHE_NAME = 'latent-wardrobe-blobs-v1';
+// SHA-256 of the files this worker has put into the cache: asked for again (the own-garment panel
+// reads the decoder a second time), they come from the cache first, without a race whose losing
+// download would be aborted.
+const storedHere = new Set();
 
 /** A download or integrity failure, naming the file; kind: 'missing' | 'corrupt' | 'network'. */
 export class BlobError extends Error {
@@ -86,7 +90,7 @@ export async function fetchVerified(url, name, expected, onProgress = () => {}, 
     return bytes;
   });
   const download = (signal, progress) => downloadVerified(url, name, expected, progress, { priority, hashedUrl, isControlled, signal });
-  if (!hashedUrl || isControlled()) return (await fromCache()) || download(undefined, onProgress);
+  if (!hashedUrl || isControlled() || storedHere.has(expected.sha256)) return (await fromCache()) || download(undefined, onProgress);
 
   const abort = new AbortController();
   let chosen = false; // once a copy is chosen, the other one's progress is not shown
@@ -163,7 +167,7 @@ async function downloadVerified(url, name, expected, onProgress, { priority, has
   }
   if (!isControlled()) {
     const copy = new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
-    openCache().then((cache) => cache && cache.put(cacheKey(expected.sha256), copy)).catch(() => {});
+    openCache().then((cache) => cache && cache.put(cacheKey(expected.sha256), copy)).then(() => storedHere.add(expected.sha256), () => {});
   }
   return bytes;
 }

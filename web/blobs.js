@@ -167,7 +167,7 @@ async function downloadVerified(url, name, expected, onProgress, { priority, has
   }
   if (!isControlled()) {
     const copy = new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
-    openCache().then((cache) => cache && cache.put(cacheKey(expected.sha256), copy)).then(() => storedHere.add(expected.sha256), () => {});
+    openCache().then((cache) => cache && cache.put(cacheKey(expected.sha256), copy).then(() => storedHere.add(expected.sha256))).catch(() => {});
   }
   return bytes;
 }

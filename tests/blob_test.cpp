@@ -423,7 +423,7 @@ TEST_CASE("view_f32 is zero-copy for aligned f32 and copies otherwise", "[blob]"
   lw::Status s = r.view_f32("enc.0.weight", {3, 4}, &p, &scratch);
   CHECK_THAT(s.message(), Catch::Contains("tensor enc.0.weight: shape 3x4 expected, found 4x3"));
   s = r.view_f32("label", {5}, &p, &scratch);
-  CHECK_THAT(s.message(), Catch::Contains("tensor label: dtype f32 or f16 expected, found u8"));
+  CHECK_THAT(s.message(), Catch::Contains("tensor label: dtype f32 or f16 or i8 expected, found u8"));
 }
 
 TEST_CASE("parse(vector&&) owns the bytes", "[blob]") {
@@ -495,7 +495,7 @@ TEST_CASE("typed reads name the tensor and the mismatch", "[blob]") {
   s = r.read_f32("enc.0.weight", {4, 3}, f, 11);
   CHECK_THAT(s.message(), Catch::Contains("destination holds 11 values, the tensor has 12"));
   s = r.read_f32("label", {5}, f, 5);
-  CHECK(s.message() == "tensor label: dtype f32 or f16 expected, found u8");
+  CHECK(s.message() == "tensor label: dtype f32 or f16 or i8 expected, found u8");
   s = r.read_u32("label", {5}, u32, 5);
   CHECK(s.message() == "tensor label: dtype u32 expected, found u8");
   s = r.read_i32("pos", {3}, i32, 3);
@@ -544,7 +544,7 @@ TEST_CASE("writer rejects bad names, shapes, ranges and headers", "[blob]") {
   CHECK_THAT(err(w.add_f32("y", {1, 1, 1, 1, 4}, v, 4)), Catch::Contains("rank 5 exceeds the maximum 4"));
   CHECK_THAT(err(w.add_f32("y", {2, 3}, v, 4)), Catch::Contains("tensor y: shape 2x3 has 6 elements, 4 given"));
   CHECK_THAT(err(w.add_f32("y", {0xffffffffu, 0xffffffffu, 0xffffffffu}, v, 4)), Catch::Contains("overflows"));
-  CHECK_THAT(err(w.add_f32("y", {4}, v, 4, DType::kU8)), Catch::Contains("must be f32 or f16"));
+  CHECK_THAT(err(w.add_f32("y", {4}, v, 4, DType::kU8)), Catch::Contains("must be f32, f16 or i8"));
   const float big[2] = {65504.0f, 70000.0f};
   CHECK_THAT(err(w.add_f32("y", {2}, big, 2, DType::kF16)),
              Catch::Contains("tensor y: element 1 (70000.000000) is outside the f16 range"));
@@ -671,7 +671,7 @@ TEST_CASE("header corruptions give specific errors", "[blob]") {
                  "tensor enc.0.bias: offset 68 is not a multiple of 64");
     expect_error(patched([&](Bytes* b) { put64(b, e1 + E_OFFSET, 0); }),
                  "tensor enc.0.bias: offset 0 overlaps the previous tensor (which ends at 48)");
-    expect_error(patched([&](Bytes* b) { put32(b, e0 + E_DTYPE, 7); }), "tensor enc.0.weight: unknown dtype 7");
+    expect_error(patched([&](Bytes* b) { put32(b, e0 + E_DTYPE, 8); }), "tensor enc.0.weight: unknown dtype 8");
     expect_error(patched([&](Bytes* b) { put32(b, e0 + E_DTYPE, 0); }), "unknown dtype 0");
     expect_error(patched([&](Bytes* b) { put32(b, e0 + E_SHAPE + 4, 2); }),
                  "tensor enc.0.weight: byte length 48 does not match shape 4x2 of f32 (32 bytes)");
@@ -748,6 +748,9 @@ TEST_CASE("random corruptions never crash", "[blob]") {
         case DType::kI32: s = r.read_i32(t.name, t.shape, reinterpret_cast<int32_t*>(dst.data()), n); break;
         case DType::kU32: s = r.read_u32(t.name, t.shape, reinterpret_cast<uint32_t*>(dst.data()), n); break;
         case DType::kU64: s = r.read_u64(t.name, t.shape, dst.data(), n); break;
+        case DType::kI8:  // needs its scale tensor, which a corruption may have renamed: an error, not a crash
+          (void)r.read_f32(t.name, t.shape, reinterpret_cast<float*>(dst.data()), n, false);
+          break;
       }
       REQUIRE(s.ok());
     }
@@ -756,4 +759,118 @@ TEST_CASE("random corruptions never crash", "[blob]") {
   // size); the count shows the accessor path was exercised.
   CHECK(parsed > 0);
   CHECK(rejected > 10000);
+}
+
+// ---- i8 matrices (FORMAT.md "Quantised matrices") ---------------------------------
+
+namespace {
+
+// A 5x7 matrix whose rows differ in magnitude by orders (one is all zero), so a per-row scale matters.
+std::vector<float> quant_matrix() {
+  std::vector<float> w(5 * 7);
+  for (size_t r = 0; r < 5; ++r) {
+    for (size_t c = 0; c < 7; ++c) w[r * 7 + c] = r == 2 ? 0.0f : std::sin(float(1 + r * 7 + c)) * std::pow(10.0f, float(r) - 3.0f);
+  }
+  w[3 * 7 + 4] = -1.5f;  // the largest magnitude of row 3, negative
+  return w;
+}
+
+Bytes quant_blob(const std::vector<float>& w) {
+  BlobWriter wr(BlobKind::kModelWeights, test_arch(), lw::kPartDecoder);
+  REQUIRE(wr.add_f32("dec.0.weight", {5, 7}, w.data(), w.size(), DType::kI8).ok());
+  REQUIRE(wr.add_f32("dec.0.bias", {5}, w.data(), 5, DType::kF16).ok());
+  Bytes b;
+  REQUIRE(wr.finish(&b).ok());
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("i8 matrices: per-row scales, read back within half a step, like a brute-force quantiser", "[blob][i8]") {
+  const std::vector<float> w = quant_matrix();
+  const Bytes b = quant_blob(w);
+  BlobReader r;
+  REQUIRE(BlobReader::parse(b.data(), b.size(), &r).ok());
+  const lw::TensorInfo* q = r.find("dec.0.weight");
+  const lw::TensorInfo* scale = r.find("dec.0.weight.scale");
+  REQUIRE(q != nullptr);
+  REQUIRE(scale != nullptr);
+  CHECK(q->dtype == DType::kI8);
+  CHECK(q->bytes == 35);
+  CHECK(scale->dtype == DType::kF32);
+  CHECK(scale->shape == std::vector<uint32_t>{5});
+  std::vector<float> back(35);
+  REQUIRE(r.read_f32("dec.0.weight", {5, 7}, back.data(), back.size()).ok());
+  for (size_t row = 0; row < 5; ++row) {
+    double max_abs = 0;
+    for (size_t c = 0; c < 7; ++c) max_abs = std::max(max_abs, std::fabs(double(w[row * 7 + c])));
+    const double step = max_abs / 127.0;
+    for (size_t c = 0; c < 7; ++c) {
+      const double x = w[row * 7 + c];
+      const double expected = step > 0 ? step * std::round(x / step) : 0.0;  // brute force, in double
+      INFO("row " << row << " col " << c);
+      CHECK(std::fabs(back[row * 7 + c] - x) <= step / 2 * (1 + 1e-5) + 1e-30);
+      CHECK(back[row * 7 + c] == Approx(expected).margin(step * 1e-5 + 1e-30));
+    }
+  }
+  CHECK(back[3 * 7 + 4] == Approx(-1.5f));  // a row's largest magnitude is stored exactly (q = -127)
+  for (size_t c = 0; c < 7; ++c) CHECK(back[2 * 7 + c] == 0.0f);
+  std::vector<float> scratch;
+  const float* view = nullptr;
+  REQUIRE(r.view_f32("dec.0.weight", {5, 7}, &view, &scratch).ok());
+  CHECK(std::equal(back.begin(), back.end(), view));
+}
+
+TEST_CASE("i8 storage: the writer refuses what it cannot store and stays unchanged", "[blob][i8]") {
+  BlobWriter wr(BlobKind::kModelWeights, test_arch(), lw::kPartDecoder);
+  const float v[6] = {1, 2, 3, std::numeric_limits<float>::quiet_NaN(), 5, 6};
+  lw::Status s = wr.add_f32("dec.0.bias", {6}, v, 6, DType::kI8);
+  CHECK(s.message() == "tensor dec.0.bias: i8 storage is for matrices (rank 2), not shape 6");
+  s = wr.add_f32("dec.0.weight", {2, 3}, v, 6, DType::kI8);
+  CHECK(s.message() == "tensor dec.0.weight: element 3 (nan) is not finite; i8 storage needs finite values");
+  CHECK(wr.tensor_count() == 0);
+  REQUIRE(wr.add_f32("w.scale", {1}, v, 1).ok());
+  s = wr.add_f32("w", {1, 1}, v, 1, DType::kI8);
+  CHECK(s.message() == "tensor w.scale: duplicate tensor name");
+  CHECK(wr.tensor_count() == 1);
+}
+
+TEST_CASE("i8 matrices: a missing, mistyped or invalid scale is an error naming it", "[blob][i8]") {
+  const Bytes good = quant_blob(quant_matrix());
+  std::vector<float> out(35);
+  auto read_error = [&](const Bytes& b) {
+    BlobReader r;
+    const lw::Status p = BlobReader::parse(b.data(), b.size(), &r);
+    REQUIRE(p.ok());
+    return r.read_f32("dec.0.weight", {5, 7}, out.data(), out.size()).message();
+  };
+  // Entry 1 is the scale: rename it, retype it, then give it a negative and an infinite value.
+  Bytes renamed = good;
+  renamed[entry(1) + 17] = 'f';  // "dec.0.weight.scale" -> "dec.0.weight.scalf"
+  reseal(&renamed);
+  CHECK(read_error(renamed) == "tensor dec.0.weight: i8 storage needs the tensor dec.0.weight.scale, not found");
+  Bytes retyped = good;
+  put32(&retyped, entry(1) + E_DTYPE, uint32_t(DType::kI32));
+  reseal(&retyped);
+  CHECK(read_error(retyped) == "tensor dec.0.weight.scale: f32 [5] expected, found i32 5");
+  const size_t scale_at = size_t(get64(good, H_PAYLOAD_OFF) + get64(good, entry(1) + E_OFFSET));
+  for (float bad : {-1.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 1e31f}) {
+    Bytes b = good;
+    uint32_t bits;
+    std::memcpy(&bits, &bad, 4);
+    put32(&b, scale_at + 4 * 3, bits);
+    reseal(&b);
+    CHECK_THAT(read_error(b), Catch::StartsWith("tensor dec.0.weight.scale: scale") &&
+                                  Catch::EndsWith("of row 3 is not a number in [0, 1e30]"));
+  }
+  // An i8 tensor that is not a matrix cannot be read as floats.
+  Bytes vec = good;
+  put32(&vec, entry(0) + E_RANK, 1);
+  put32(&vec, entry(0) + E_SHAPE, 35);
+  put32(&vec, entry(0) + E_SHAPE + 4, 0);
+  reseal(&vec);
+  BlobReader r;
+  REQUIRE(BlobReader::parse(vec.data(), vec.size(), &r).ok());
+  CHECK(r.read_f32("dec.0.weight", {35}, out.data(), 35).message() ==
+        "tensor dec.0.weight: an i8 tensor must be a matrix (rank 2), found shape 35");
 }

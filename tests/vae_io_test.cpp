@@ -69,6 +69,47 @@ TEST_CASE("model blob round trip: f32 exact, f16 within half precision", "[vae_i
   CHECK(kl_read == kl);
 }
 
+TEST_CASE("model blob with i8 matrices: half the f16 size, each weight within half a step, = round_trip_storage", "[vae_io][i8]") {
+  const VaeConfig config = small_config();
+  VaeParams params;
+  init_params(config, 5, &params);
+  std::vector<uint8_t> f16, i8;
+  REQUIRE(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF16, "{}", &f16).ok());
+  REQUIRE(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kI8, "{}", &i8).ok());
+  CHECK(i8.size() < f16.size() * 0.75);  // small layers: the f16 biases and f32 scales weigh more than in 784-512-256
+  BlobReader reader;
+  REQUIRE(BlobReader::parse(i8.data(), i8.size(), &reader).ok());
+  CHECK(reader.find("dec.2.weight")->dtype == DType::kI8);
+  CHECK(reader.find("dec.2.bias")->dtype == DType::kF16);
+  CHECK(reader.find("enc.mu.weight.scale")->dtype == DType::kF32);
+
+  VaeConfig c8;
+  VaeParams p8;
+  REQUIRE(read_model_blob(i8.data(), i8.size(), &c8, &p8, nullptr).ok());
+  const std::vector<ParamRef<const float>> before = static_cast<const VaeParams&>(params).params();
+  const std::vector<ParamRef<float>> after = p8.params();
+  REQUIRE(before.size() == after.size());
+  for (size_t k = 0; k < before.size(); ++k) {
+    const ParamRef<const float>& a = before[k];
+    INFO(a.name);
+    for (Eigen::Index r = 0; r < a.rows; ++r) {
+      // Eigen keeps [out x in] column-major: row r of the blob's matrix is a strided row here.
+      float max_abs = 0;
+      for (Eigen::Index c = 0; c < a.cols; ++c) max_abs = std::max(max_abs, std::fabs(a.data[r + c * a.rows]));
+      const float half_step = a.cols == 1 ? std::fabs(a.data[r]) * 1e-3f : max_abs / 127 / 2 * 1.0001f;
+      for (Eigen::Index c = 0; c < a.cols; ++c) {
+        CHECK(std::fabs(after[k].data[r + c * a.rows] - a.data[r + c * a.rows]) <= half_step);
+      }
+    }
+  }
+  VaeParams rounded = params;
+  REQUIRE(round_trip_storage(config, DType::kI8, &rounded).ok());
+  const std::vector<ParamRef<float>> via = rounded.params();
+  for (size_t k = 0; k < via.size(); ++k) {
+    CHECK(std::equal(via[k].data, via[k].data + via[k].size(), after[k].data));
+  }
+}
+
 TEST_CASE("model blob errors name the problem", "[vae_io]") {
   const VaeConfig config = small_config();
   VaeParams params;

@@ -10,6 +10,7 @@
 #include "model/native/batch_infer.h"
 #include "model/native/dataset.h"
 #include "model/runtime/latent_stats.h"
+#include "model/runtime/vae_io.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/model_file.h"
@@ -21,6 +22,7 @@ Status cmd_eval(const EvalOptions& o) {
   VaeConfig config;
   VaeParams params;
   LW_RETURN_IF_ERROR(load_full_model(o.model, &config, &params));
+  LW_RETURN_IF_ERROR(round_trip_storage(config, storage_dtype(o.weights), &params).with_context(o.model + ": --weights " + o.weights));
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
   // --limit 1..10000 (0: not given, all), and no more than the dataset holds.
@@ -75,6 +77,7 @@ Status cmd_eval(const EvalOptions& o) {
     Json j;
     j["model"] = o.model;
     j["architecture"] = config.describe();
+    j["weights"] = o.weights;
     j["test_images"] = ids.size();
     j["neg_elbo"] = json_number(neg_elbo);
     j["rec"] = json_number(rec);

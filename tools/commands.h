@@ -38,6 +38,7 @@ struct TrainOptions {
 
 struct EvalOptions {
   std::string model, data;
+  std::string weights = "f32";  // score the weights as stored in f32 (unchanged), f16 or i8 (the web blobs)
   int iwae = 1000;  // IWAE samples per image
   int limit = 0;    // first N test images (--limit 1..10000; 0 = not given, all)
   bool json = false;
@@ -62,7 +63,7 @@ struct ReconstructOptions {
 
 struct ExportOptions {
   std::string model, out_dir, data;
-  std::string dtype = "f16";  // f16 | f32
+  std::string dtype = "f16";  // f16 | f32 | i8 (weight matrices; biases f16)
   int anomaly_k = 100;
 };
 

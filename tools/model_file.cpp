@@ -17,4 +17,9 @@ Status load_full_model(const std::string& path, VaeConfig* config, VaeParams* pa
   return Status::Ok();
 }
 
+DType storage_dtype(const std::string& name) {
+  if (name == "f32") return DType::kF32;
+  return name == "i8" ? DType::kI8 : DType::kF16;
+}
+
 }  // namespace lw

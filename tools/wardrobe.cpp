@@ -75,8 +75,9 @@ const Usage kUsage[] = {
      "    Writes the best-by-validation model to PATH, the latest checkpoint to PATH.ckpt and one JSON line\n"
      "    per epoch to PATH.log.jsonl."},
     {"eval",
-     "eval --model PATH [--data DIR] [--iwae 1000] [--limit N] [--json]\n"
-     "    Test-set negative ELBO (rec + KL), IWAE estimate of the NLL with K samples, active units."},
+     "eval --model PATH [--data DIR] [--iwae 1000] [--limit N] [--weights f32|f16|i8] [--json]\n"
+     "    Test-set negative ELBO (rec + KL), IWAE estimate of the NLL with K samples, active units.\n"
+     "    --weights f16|i8 scores the weights rounded as `export --dtype` stores them (what the page runs)."},
     {"sample",
      "sample --model PATH --out grid.png [--n 64] [--seed 1] [--temperature 1] [--scale 3]\n"
      "    Decodes z ~ N(0, t^2 I) into a PNG grid."},
@@ -84,8 +85,9 @@ const Usage kUsage[] = {
      "reconstruct --model PATH --out grid.png [--data DIR] [--n 32] [--scale 3] [--only-reconstructions]\n"
      "    Test garments (odd rows) above their reconstructions (even rows), as a PNG grid."},
     {"export",
-     "export --model PATH --out-dir DIR [--data DIR] [--dtype f16|f32] [--anomaly-k 100]\n"
-     "    Writes the web blobs: decoder.lwb (+ KL per dimension), encoder.lwb (+ test-set anomaly scores)."},
+     "export --model PATH --out-dir DIR [--data DIR] [--dtype f16|f32|i8] [--anomaly-k 100]\n"
+     "    Writes the web blobs: decoder.lwb (+ KL per dimension), encoder.lwb (+ test-set anomaly scores).\n"
+     "    i8: weight matrices as bytes with one f32 scale per row, biases f16 (half the f16 size)."},
     {"index",
      "index --model PATH --out-dir DIR [--data DIR] [--dtype f32|f16]\n"
      "    Encodes all 70,000 garments into index.lwb, their pixels into pages, and manifest.json."},
@@ -176,6 +178,9 @@ void add_eval(CLI::App* app, lw::EvalOptions* o, std::function<lw::Status()>* se
   sub->add_option("--iwae", o->iwae, "IWAE samples per image (0 = skip the IWAE)")->check(int_in(0, 100000))->capture_default_str();
   sub->add_option("--limit", o->limit, "first N test images (default all; <= test images in the dataset)")
       ->check(int_in(1, 10000));
+  sub->add_option("--weights", o->weights, "score the weights as this storage holds them")
+      ->check(CLI::IsMember({"f32", "f16", "i8"}))
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "one JSON object on stdout");
 }
 
@@ -208,7 +213,9 @@ void add_blobs(CLI::App* app, Options* o, std::function<lw::Status()>* selected)
   sub->add_option("--model", e->model, "model weights blob or checkpoint")->required();
   sub->add_option("--out-dir", e->out_dir, "directory for decoder.lwb, encoder.lwb, manifest.json")->required();
   add_data(sub, &e->data);
-  sub->add_option("--dtype", e->dtype, "weight storage")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  sub->add_option("--dtype", e->dtype, "weight storage (i8: matrices as bytes with per-row scales, biases f16)")
+      ->check(CLI::IsMember({"f16", "f32", "i8"}))
+      ->capture_default_str();
   sub->add_option("--anomaly-k", e->anomaly_k, "IWAE samples per test garment for the anomaly statistics")
       ->check(int_in(1, 10000))->capture_default_str();
 

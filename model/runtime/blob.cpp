@@ -5,6 +5,7 @@
 // table is allocated only after it is known to fit in the buffer).
 #include "model/runtime/blob.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,9 @@
 
 namespace lw {
 namespace {
+
+// Largest per-row scale of an i8 matrix a reader accepts: scale * 127 stays a finite float.
+constexpr float kMaxQuantScale = 1e30f;
 
 // ---- Header layout (byte offsets; docs/FORMAT.md "Header") -----------------
 constexpr size_t kOffMagic = 0;
@@ -132,7 +136,7 @@ size_t utf8_error_offset(const uint8_t* p, size_t n) {
   return n;
 }
 
-bool dtype_known(uint32_t v) { return v >= 1 && v <= 6; }
+bool dtype_known(uint32_t v) { return v >= 1 && v <= 7; }
 
 // product(shape) with overflow detection; false if it does not fit in uint64.
 bool shape_count(const std::vector<uint32_t>& shape, uint64_t* count) {
@@ -162,6 +166,7 @@ size_t dtype_size(DType dtype) {
     case DType::kI32: return 4;
     case DType::kU32: return 4;
     case DType::kU64: return 8;
+    case DType::kI8: return 1;
   }
   return 0;
 }
@@ -174,6 +179,7 @@ std::string dtype_name(DType dtype) {
     case DType::kI32: return "i32";
     case DType::kU32: return "u32";
     case DType::kU64: return "u64";
+    case DType::kI8: return "i8";
   }
   return "dtype " + std::to_string(static_cast<uint32_t>(dtype));
 }
@@ -468,7 +474,7 @@ Status parse_table_entry(const uint8_t* e, uint32_t i, uint64_t payload_size, ui
   const uint32_t dtype = load_u32(e + kEntDType);
   if (!dtype_known(dtype)) {
     return Status::Error(where + ": unknown dtype " + std::to_string(dtype) +
-                         " (known: 1 f32, 2 f16, 3 u8, 4 i32, 5 u32, 6 u64)");
+                         " (known: 1 f32, 2 f16, 3 u8, 4 i32, 5 u32, 6 u64, 7 i8)");
   }
   t->dtype = static_cast<DType>(dtype);
   LW_RETURN_IF_ERROR(parse_shape(e, where, &t->shape));
@@ -583,12 +589,14 @@ Status non_finite(const std::string& name, size_t index, float v) {
 
 Status BlobReader::read_f32(const std::string& name, const std::vector<uint32_t>& expected_shape, float* dst,
                             size_t dst_count, bool require_finite) const {
-  static const DType kAllowed[] = {DType::kF32, DType::kF16};
+  static const DType kAllowed[] = {DType::kF32, DType::kF16, DType::kI8};
   const TensorInfo* t = nullptr;
-  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 2, expected_shape, dst_count, &t));
+  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 3, expected_shape, dst_count, &t));
   const uint8_t* src = tensor_data(*t);
   const size_t n = dst_count;
-  if (t->dtype == DType::kF32) {
+  if (t->dtype == DType::kI8) {
+    LW_RETURN_IF_ERROR(dequantize_i8(*t, dst));  // finite by construction: checked scales times bytes
+  } else if (t->dtype == DType::kF32) {
     if (host_is_little_endian()) {
       if (n) std::memcpy(dst, src, n * sizeof(float));
     } else {
@@ -599,7 +607,7 @@ Status BlobReader::read_f32(const std::string& name, const std::vector<uint32_t>
       dst[i] = f16_to_f32(static_cast<uint16_t>(src[2 * i] | src[2 * i + 1] << 8));
     }
   }
-  if (require_finite) {
+  if (require_finite && t->dtype != DType::kI8) {
     for (size_t i = 0; i < n; ++i) {
       if (!std::isfinite(dst[i])) return non_finite(name, i, dst[i]);
     }
@@ -607,15 +615,42 @@ Status BlobReader::read_f32(const std::string& name, const std::vector<uint32_t>
   return Status::Ok();
 }
 
+Status BlobReader::dequantize_i8(const TensorInfo& t, float* dst) const {
+  if (t.shape.size() != 2) {
+    return Status::Error("tensor " + t.name + ": an i8 tensor must be a matrix (rank 2), found shape " +
+                         shape_string(t.shape));
+  }
+  const uint32_t rows = t.shape[0], cols = t.shape[1];
+  const std::string scale_name = t.name + kQuantScaleSuffix;
+  const TensorInfo* s = find(scale_name);
+  if (s == nullptr) return Status::Error("tensor " + t.name + ": i8 storage needs the tensor " + scale_name + ", not found");
+  if (s->dtype != DType::kF32 || s->shape != std::vector<uint32_t>{rows}) {
+    return Status::Error("tensor " + scale_name + ": f32 [" + std::to_string(rows) + "] expected, found " +
+                         dtype_name(s->dtype) + " " + shape_string(s->shape));
+  }
+  const uint8_t* scales = tensor_data(*s);
+  const auto* q = reinterpret_cast<const int8_t*>(tensor_data(t));
+  for (uint32_t r = 0; r < rows; ++r) {
+    const float scale = f32_from_bits(load_u32(scales + 4 * static_cast<size_t>(r)));
+    if (!std::isfinite(scale) || scale < 0.0f || scale > kMaxQuantScale) {
+      return Status::Error("tensor " + scale_name + ": scale " + std::to_string(scale) + " of row " +
+                           std::to_string(r) + " is not a number in [0, 1e30]");
+    }
+    const size_t base = static_cast<size_t>(r) * cols;
+    for (uint32_t c = 0; c < cols; ++c) dst[base + c] = scale * static_cast<float>(q[base + c]);
+  }
+  return Status::Ok();
+}
+
 Status BlobReader::view_f32(const std::string& name, const std::vector<uint32_t>& expected_shape,
                             const float** out, std::vector<float>* scratch, bool require_finite) const {
-  static const DType kAllowed[] = {DType::kF32, DType::kF16};
+  static const DType kAllowed[] = {DType::kF32, DType::kF16, DType::kI8};
   // An expected shape whose count overflows cannot match any parsed tensor,
   // so lookup() reports the shape mismatch before the count matters.
   uint64_t expected_count = 0;
   if (!shape_count(expected_shape, &expected_count)) expected_count = 0;
   const TensorInfo* t = nullptr;
-  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 2, expected_shape, static_cast<size_t>(expected_count), &t));
+  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 3, expected_shape, static_cast<size_t>(expected_count), &t));
   // count * element size <= buffer size, so it fits in size_t.
   const size_t n = static_cast<size_t>(t->count());
   const uint8_t* src = tensor_data(*t);
@@ -731,8 +766,9 @@ Status BlobWriter::begin_tensor(const std::string& name, const std::vector<uint3
 
 Status BlobWriter::add_f32(const std::string& name, const std::vector<uint32_t>& shape, const float* data,
                            size_t count, DType storage) {
+  if (storage == DType::kI8) return add_quantized_i8(name, shape, data, count);
   if (storage != DType::kF32 && storage != DType::kF16) {
-    return Status::Error("tensor " + name + ": float storage must be f32 or f16, not " + dtype_name(storage));
+    return Status::Error("tensor " + name + ": float storage must be f32, f16 or i8, not " + dtype_name(storage));
   }
   if (storage == DType::kF16) {
     // Check the range before reserving anything, so a failed add leaves the
@@ -756,6 +792,50 @@ Status BlobWriter::add_f32(const std::string& name, const std::vector<uint32_t>&
     }
   }
   return Status::Ok();
+}
+
+// Symmetric per-row quantisation: each row keeps its own scale, so a row of small weights does not
+// lose its precision to the largest weight of the matrix.
+Status BlobWriter::add_quantized_i8(const std::string& name, const std::vector<uint32_t>& shape, const float* data,
+                                    size_t count) {
+  const std::string where = "tensor " + name;
+  if (shape.size() != 2) return Status::Error(where + ": i8 storage is for matrices (rank 2), not shape " + shape_string(shape));
+  const std::string scale_name = name + kQuantScaleSuffix;
+  // Check everything the two tensors need before reserving either, so a failed add leaves the writer unchanged.
+  LW_RETURN_IF_ERROR(check_name_for_writer(scale_name));
+  if (index_.count(scale_name)) return Status::Error("tensor " + scale_name + ": duplicate tensor name");
+  if (tensors_.size() + 2 > kBlobMaxTensors) {
+    return Status::Error(where + ": a blob holds at most " + std::to_string(kBlobMaxTensors) + " tensors");
+  }
+  uint64_t n = 0;
+  if (!shape_count(shape, &n) || n != count) {
+    return Status::Error(where + ": shape " + shape_string(shape) + " does not hold the " + std::to_string(count) +
+                         " elements given");
+  }
+  const size_t rows = shape[0], cols = shape[1];
+  std::vector<float> scales(rows, 0.0f);
+  for (size_t r = 0; r < rows; ++r) {
+    float max_abs = 0.0f;
+    for (size_t c = 0; c < cols; ++c) {
+      const float v = data[r * cols + c];
+      if (!std::isfinite(v)) {
+        return Status::Error(where + ": element " + std::to_string(r * cols + c) + " (" + std::to_string(v) +
+                             ") is not finite; i8 storage needs finite values");
+      }
+      max_abs = std::max(max_abs, std::fabs(v));
+    }
+    scales[r] = max_abs / 127.0f;
+  }
+  uint8_t* dst = nullptr;
+  LW_RETURN_IF_ERROR(begin_tensor(name, shape, count, DType::kI8, &dst));
+  for (size_t r = 0; r < rows; ++r) {
+    const float inv = scales[r] > 0.0f ? 1.0f / scales[r] : 0.0f;
+    for (size_t c = 0; c < cols; ++c) {
+      const float q = std::nearbyint(data[r * cols + c] * inv);
+      dst[r * cols + c] = static_cast<uint8_t>(static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, q))));
+    }
+  }
+  return add_f32(scale_name, {static_cast<uint32_t>(rows)}, scales.data(), rows, DType::kF32);
 }
 
 template <typename T>

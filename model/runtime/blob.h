@@ -34,7 +34,11 @@ constexpr uint32_t kBlobMaxRank = 4;             // dimensions per tensor
 constexpr uint32_t kBlobMaxHidden = 8;           // hidden layers in the header
 constexpr size_t kBlobMaxMetadataSize = 65536;   // bytes of metadata JSON
 
-enum class DType : uint32_t { kF32 = 1, kF16 = 2, kU8 = 3, kI32 = 4, kU32 = 5, kU64 = 6 };
+enum class DType : uint32_t { kF32 = 1, kF16 = 2, kU8 = 3, kI32 = 4, kU32 = 5, kU64 = 6, kI8 = 7 };
+
+// A float matrix stored as i8 (docs/FORMAT.md "Quantised matrices") has a companion f32 tensor named
+// <name> + kQuantScaleSuffix, shape [rows]: element (r, c) is scale[r] * q[r][c].
+constexpr char kQuantScaleSuffix[] = ".scale";
 
 enum class BlobKind : uint32_t {
   kModelWeights = 1,        // encoder and/or decoder weights (inference)
@@ -103,8 +107,9 @@ class BlobReader {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;  // nullptr if absent
 
-  // Copies a float tensor (stored f32, or f16 widened to f32) into dst.
-  // Fails, naming the tensor, if it is missing, not f32/f16, its shape differs
+  // Copies a float tensor (stored f32, f16 widened to f32, or an i8 matrix times its per-row
+  // scale) into dst. Fails, naming the tensor, if it is missing, not f32/f16/i8, an i8 tensor is
+  // not a matrix or lacks a valid scale tensor (f32, [rows], finite, >= 0), its shape differs
   // from expected_shape, dst_count differs from its element count, or (with
   // require_finite) it holds a NaN or infinity.
   Status read_f32(const std::string& name, const std::vector<uint32_t>& expected_shape, float* dst,
@@ -140,6 +145,8 @@ class BlobReader {
   template <typename T>
   Status read_int(const std::string& name, DType dtype, const std::vector<uint32_t>& expected_shape,
                   T* dst, size_t dst_count) const;
+  // dst = the i8 matrix t times its per-row scale tensor.
+  Status dequantize_i8(const TensorInfo& t, float* dst) const;
 
   std::shared_ptr<const std::vector<uint8_t>> owned_;  // set by parse(vector&&)
   const uint8_t* data_ = nullptr;                      // whole blob [size_ bytes]
@@ -165,10 +172,12 @@ class BlobWriter {
   // Not parsed; checked for size (<= 64 KiB), valid UTF-8 and no NUL byte.
   Status set_metadata(std::string json);
 
-  // count must equal product(shape). storage is DType::kF32 or DType::kF16;
+  // count must equal product(shape). storage is DType::kF32, kF16 or kI8;
   // f16 rounds to nearest even and fails if a finite value exceeds the f16
-  // range. Non-finite values are stored as given (readers reject them by
-  // default).
+  // range. kI8 (matrices only, rank 2) stores each row r as round(w / s_r) in
+  // [-127, 127] with s_r = max_c |w[r][c]| / 127, and adds the tensor
+  // <name>.scale (f32, [rows]); it fails on a non-finite value. Otherwise
+  // non-finite values are stored as given (readers reject them by default).
   Status add_f32(const std::string& name, const std::vector<uint32_t>& shape, const float* data,
                  size_t count, DType storage = DType::kF32);
   Status add_u8(const std::string& name, const std::vector<uint32_t>& shape, const uint8_t* data,
@@ -192,6 +201,8 @@ class BlobWriter {
   template <typename T>
   Status add_int(const std::string& name, const std::vector<uint32_t>& shape, const T* data,
                  size_t count, DType dtype);
+  Status add_quantized_i8(const std::string& name, const std::vector<uint32_t>& shape, const float* data,
+                          size_t count);
 
   BlobKind kind_;
   Architecture arch_;

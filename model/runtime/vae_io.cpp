@@ -35,7 +35,9 @@ void drop_unwanted(uint32_t parts, VaeParams* params) {
 
 Status add_weight_tensor(BlobWriter* writer, const std::string& name, const ParamRef<const float>& p, DType storage) {
   if (p.cols == 1) {
-    return writer->add_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size(), storage);
+    // i8 storage quantises matrices row by row; a bias is small and every value of it matters: f16.
+    const DType vector_storage = storage == DType::kI8 ? DType::kF16 : storage;
+    return writer->add_f32(name, {static_cast<uint32_t>(p.rows)}, p.data, p.size(), vector_storage);
   }
   const RowMajorMatrix rm = Eigen::Map<const Eigen::MatrixXf>(p.data, p.rows, p.cols);
   return writer->add_f32(name, {static_cast<uint32_t>(p.rows), static_cast<uint32_t>(p.cols)}, rm.data(), p.size(),
@@ -103,7 +105,7 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   // fit in the floats the blob actually stores, and only those are allocated.
   uint64_t stored = 0;
   for (const TensorInfo& t : blob.tensors()) {
-    if (t.dtype == DType::kF32 || t.dtype == DType::kF16) stored += t.count();
+    if (t.dtype == DType::kF32 || t.dtype == DType::kF16 || t.dtype == DType::kI8) stored += t.count();
   }
   const uint64_t needed = ((present & kPartEncoder) ? param_count(c.encoder_layers()) : 0) +
                           ((present & kPartDecoder) ? param_count(c.decoder_layers()) : 0);
@@ -121,6 +123,16 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   *params = std::move(p);
   if (parts) *parts = present;
   return Status::Ok();
+}
+
+Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params) {
+  if (storage == DType::kF32) return Status::Ok();
+  const uint32_t parts = (params->enc.empty() ? 0u : kPartEncoder) | (params->dec.empty() ? 0u : kPartDecoder);
+  if (parts == 0) return Status::Ok();
+  std::vector<uint8_t> bytes;
+  LW_RETURN_IF_ERROR(write_model_blob(config, *params, parts, storage, "", &bytes));
+  VaeConfig stored_config;
+  return read_model_blob(bytes.data(), bytes.size(), &stored_config, params, nullptr);
 }
 
 Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts) {

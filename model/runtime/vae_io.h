@@ -1,5 +1,5 @@
-// The VAE <-> blob glue: model weight blobs (encoder and/or decoder, f32 or
-// f16). Training checkpoints build on it in model/train/checkpoint.h.
+// The VAE <-> blob glue: model weight blobs (encoder and/or decoder, f32,
+// f16 or i8 matrices). Training checkpoints build on it in model/train/checkpoint.h.
 // Tensor names and layouts are specified in docs/FORMAT.md.
 #pragma once
 #include <cstdint>
@@ -25,6 +25,12 @@ Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32
 // from the blob are left unallocated (zero-size); *parts says which are there.
 Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts);
 Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts);
+
+// Replaces the weights present in params (encoder and/or decoder) by what a blob with that storage
+// holds once read back: f16 rounding, or i8 matrices with per-row scales (docs/FORMAT.md). What the
+// web page runs from its f16 or i8 blobs, so tools can score exactly that. f32 changes nothing.
+// Errors: a value the storage cannot hold (f16 overflow, a non-finite weight for i8).
+Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params);
 
 // One weight or bias tensor: blobs store weights [out, in] row-major, Eigen
 // keeps [out x in] column-major; biases are [out] either way. The reader

@@ -23,7 +23,7 @@ export const LW_GOLDEN = path.join(NATIVE_DIR, 'tests/bench/lw_golden');
 export const LW_RUNTIME_BENCH = path.join(NATIVE_DIR, 'tests/bench/lw_runtime_bench');
 const BLOB_DIR = process.env.LW_TEST_BLOBS ? path.resolve(process.env.LW_TEST_BLOBS)
   : path.join(ROOT, 'build/test-blobs');
-const BLOB_NAMES = ['decoder.lwb', 'encoder.lwb', 'index.lwb'];
+const BLOB_NAMES = ['decoder.lwb', 'encoder.lwb', 'index.lwb', 'i8/decoder.lwb'];
 
 /** Loads build/wasm-dist/wardrobe.js (run scripts/build-wasm.sh first) with the given options. */
 export async function loadWardrobe(options = {}) {
@@ -98,6 +98,8 @@ function generate(model) {
   const run = (args) => execFileSync(WARDROBE, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT, env });
   run(['export', '--model', model, '--out-dir', tmp]);
   run(['index', '--model', model, '--out-dir', tmp, '--data', env.FASHION_MNIST_DIR]);
+  // The decoder with i8 weight matrices (export --dtype i8); its anomaly statistics are not used, so k = 1.
+  run(['export', '--model', model, '--out-dir', path.join(tmp, 'i8'), '--dtype', 'i8', '--anomaly-k', '1']);
   fs.writeFileSync(path.join(tmp, 'stamp.json'), JSON.stringify({ model }));
   fs.rmSync(BLOB_DIR, { recursive: true, force: true });
   fs.renameSync(tmp, BLOB_DIR);
@@ -107,7 +109,7 @@ let cached = null;
 
 /**
  * Paths of the web blobs of the model under test:
- * { model, dir, decoder, encoder, index }. Generates them if needed.
+ * { model, dir, decoder, decoderI8, encoder, index }. Generates them if needed.
  */
 export function testBlobs() {
   if (cached) return cached;
@@ -141,6 +143,7 @@ export function testBlobs() {
     model,
     dir: BLOB_DIR,
     decoder: path.join(BLOB_DIR, 'decoder.lwb'),
+    decoderI8: path.join(BLOB_DIR, 'i8/decoder.lwb'),
     encoder: path.join(BLOB_DIR, 'encoder.lwb'),
     index: path.join(BLOB_DIR, 'index.lwb'),
   };

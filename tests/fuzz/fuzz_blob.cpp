@@ -43,6 +43,17 @@ void read_every_tensor(const BlobReader& blob, const uint8_t* data, size_t size)
         LW_FUZZ_CHECK(!blob.read_f32(t.name, t.shape, small.data(), n == 0 ? 1 : n - 1, false).ok());
         break;
       }
+      case DType::kI8: {
+        // Readable as floats only with a valid <name>.scale tensor; then every value is finite.
+        std::vector<float> v(n), scratch;
+        if (!blob.read_f32(t.name, t.shape, v.data(), n, /*require_finite=*/false).ok()) break;
+        for (float x : v) LW_FUZZ_CHECK(std::isfinite(x));
+        const float* view = nullptr;
+        s = blob.view_f32(t.name, t.shape, &view, &scratch, false);
+        if (!s.ok()) fail("view_f32 of a readable i8 tensor", s);
+        if (n != 0) LW_FUZZ_CHECK(std::memcmp(view, v.data(), n * sizeof(float)) == 0);
+        break;
+      }
       case DType::kU8: {
         std::vector<uint8_t> v(n);
         s = blob.read_u8(t.name, t.shape, v.data(), n);

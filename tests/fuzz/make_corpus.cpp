@@ -64,10 +64,11 @@ void blob_corpus() {
   const VaeConfig config = tiny_config();
   VaeParams params;
   init_params(config, 7, &params);
-  Bytes model, model16, dec, enc_kl, ckpt, misc;
+  Bytes model, model16, model8, dec, enc_kl, ckpt, misc;
   must(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF32, "{\"epoch\":3}", &model), "model");
   must(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF16, "", &model16), "f16 model");
   must(write_model_blob(config, params, kPartDecoder, DType::kF16, "{\"decoder\":true}", &dec), "decoder");
+  must(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kI8, "", &model8), "i8 model");
   ModelStats stats;
   stats.kl_per_dim = {1.5f, 0.01f};
   stats.test_iwae_sorted = {1.0f, 2.0f, 2.5f};
@@ -107,6 +108,7 @@ void blob_corpus() {
 
   put("blob", "model_f32.lwb", model);
   put("blob", "model_f16.lwb", model16);
+  put("blob", "model_i8.lwb", model8);
   put("blob", "model_decoder_f16.lwb", dec);
   put("blob", "model_encoder_stats.lwb", enc_kl);
   put("blob", "checkpoint.lwb", ckpt);

@@ -17,7 +17,9 @@
 # data only when the model or the tool is newer than the last export (or the model path changed);
 # page and wasm files only when their source is newer.
 #
-# Environment: LW_MODEL (default model/default/vae.lwb), LW_JOBS (default 2), FASHION_MNIST_DIR.
+# Environment: LW_MODEL (default model/default/vae.lwb), LW_DECODER_WEIGHTS (the decoder blob's
+# weight storage, `wardrobe export --decoder-dtype`: i8 by default, half the f16 bytes, see
+# model/default/MODEL_CARD.md; f16 or f32), LW_JOBS (default 2), FASHION_MNIST_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,11 @@ done
 
 jobs=${LW_JOBS:-2}
 model=${LW_MODEL:-model/default/vae.lwb}
+weights=${LW_DECODER_WEIGHTS:-i8}
+case $weights in
+  f16 | i8 | f32) ;;
+  *) echo "build-web: error: LW_DECODER_WEIGHTS must be i8, f16 or f32, not '$weights'" >&2; exit 2 ;;
+esac
 out=build/web
 
 bash scripts/setup.sh
@@ -59,18 +66,18 @@ if [[ ! -f $model ]]; then
 fi
 data=$out/data
 stamp=$data/.built-from
-model_abs=$(realpath "$model")
+built_from="$(realpath "$model") $weights"
 if [[ -f $stamp && -f $data/manifest.json && ! $model -nt $stamp && ! $tool -nt $stamp &&
-      "$(cat "$stamp")" == "$model_abs" ]]; then
+      "$(cat "$stamp")" == "$built_from" ]]; then
   echo "== build-web: data up to date ($data)"
 else
-  echo "== build-web: exporting and indexing $model into $data"
+  echo "== build-web: exporting (decoder weights $weights) and indexing $model into $data"
   tmp=$out/.data.tmp
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  "$tool" export --model "$model" --out-dir "$tmp"
+  "$tool" export --model "$model" --out-dir "$tmp" --decoder-dtype "$weights"
   "$tool" index --model "$model" --out-dir "$tmp"
-  echo "$model_abs" >"$tmp/.built-from"
+  echo "$built_from" >"$tmp/.built-from"
   rm -rf "$data"
   mv "$tmp" "$data"
 fi

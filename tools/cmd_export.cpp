@@ -186,6 +186,7 @@ Status build_stored_index(const std::string& model_path, DType dtype, int d, con
 
 Status cmd_export(const ExportOptions& o) {
   const DType dtype = storage_dtype(o.dtype);
+  const DType decoder_dtype = o.decoder_dtype.empty() ? dtype : storage_dtype(o.decoder_dtype);
   const int anomaly_k = o.anomaly_k;
   const std::string& model_path = o.model;
   const std::string& dir = o.out_dir;
@@ -198,7 +199,13 @@ Status cmd_export(const ExportOptions& o) {
   LW_RETURN_IF_ERROR(check_storage(model_path, config, params, dtype));
   // i8 moves every weight by up to half a step of its row: the statistics below (KL per dimension,
   // anomaly scores) are computed with the weights the blobs hold, which is what the page runs.
-  if (dtype == DType::kI8) LW_RETURN_IF_ERROR(round_trip_storage(config, dtype, &params).with_context(model_path));
+  // (f16 rounding moves pixels by about 1e-3 and is not applied, so f16 blobs stay as they were.)
+  if (dtype == DType::kI8) {
+    LW_RETURN_IF_ERROR(round_trip_storage(config, dtype, &params, kPartEncoder).with_context(model_path));
+  }
+  if (decoder_dtype == DType::kI8) {
+    LW_RETURN_IF_ERROR(round_trip_storage(config, decoder_dtype, &params, kPartDecoder).with_context(model_path));
+  }
   Dataset data;
   LW_RETURN_IF_ERROR(load_fashion_mnist(resolve_data_dir(o.data), &data));
   const int n_test = data.test_images.count;
@@ -214,7 +221,7 @@ Status cmd_export(const ExportOptions& o) {
   std::vector<uint8_t> decoder;
   ModelStats decoder_stats;
   decoder_stats.kl_per_dim = kl_per_dimension(mu.data(), sigma.data(), n_test, config.latent);
-  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, dtype, meta, &decoder, &decoder_stats));
+  LW_RETURN_IF_ERROR(write_model_blob(config, params, kPartDecoder, decoder_dtype, meta, &decoder, &decoder_stats));
   // The encoder blob carries what the page's anomaly score is compared with:
   // the test garments' scores (grey pixels, as the page scores them), sorted.
   std::printf("scoring %d test garments for the anomaly statistics (IWAE, k=%d)...\n", data.test_images.count, anomaly_k);
@@ -229,7 +236,9 @@ Status cmd_export(const ExportOptions& o) {
   LW_RETURN_IF_ERROR(out.write(dir + "/encoder.lwb", encoder));
   LW_RETURN_IF_ERROR(out.failed(write_manifest(dir)));
   out.written(dir + "/manifest.json", "  " + dir + "/manifest.json");
-  out.print("exported " + model_path + " (" + config.describe() + ", " + dtype_name(dtype) + "):");
+  const std::string storage = decoder_dtype == dtype ? dtype_name(dtype)
+                                                     : "decoder " + dtype_name(decoder_dtype) + ", encoder " + dtype_name(dtype);
+  out.print("exported " + model_path + " (" + config.describe() + ", " + storage + "):");
   return Status::Ok();
 }
 

@@ -64,6 +64,7 @@ struct ReconstructOptions {
 struct ExportOptions {
   std::string model, out_dir, data;
   std::string dtype = "f16";  // f16 | f32 | i8 (weight matrices; biases f16)
+  std::string decoder_dtype;  // the decoder blob's storage if not dtype: f16 | f32 | i8
   int anomaly_k = 100;
 };
 

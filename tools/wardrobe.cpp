@@ -85,7 +85,8 @@ const Usage kUsage[] = {
      "reconstruct --model PATH --out grid.png [--data DIR] [--n 32] [--scale 3] [--only-reconstructions]\n"
      "    Test garments (odd rows) above their reconstructions (even rows), as a PNG grid."},
     {"export",
-     "export --model PATH --out-dir DIR [--data DIR] [--dtype f16|f32|i8] [--anomaly-k 100]\n"
+     "export --model PATH --out-dir DIR [--data DIR] [--dtype f16|f32|i8] [--decoder-dtype f16|f32|i8]\n"
+     "        [--anomaly-k 100]\n"
      "    Writes the web blobs: decoder.lwb (+ KL per dimension), encoder.lwb (+ test-set anomaly scores).\n"
      "    i8: weight matrices as bytes with one f32 scale per row, biases f16 (half the f16 size)."},
     {"index",
@@ -216,6 +217,8 @@ void add_blobs(CLI::App* app, Options* o, std::function<lw::Status()>* selected)
   sub->add_option("--dtype", e->dtype, "weight storage (i8: matrices as bytes with per-row scales, biases f16)")
       ->check(CLI::IsMember({"f16", "f32", "i8"}))
       ->capture_default_str();
+  sub->add_option("--decoder-dtype", e->decoder_dtype, "the decoder blob's weight storage (default: --dtype)")
+      ->check(CLI::IsMember({"f16", "f32", "i8"}));
   sub->add_option("--anomaly-k", e->anomaly_k, "IWAE samples per test garment for the anomaly statistics")
       ->check(int_in(1, 10000))->capture_default_str();
 

@@ -125,14 +125,23 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   return Status::Ok();
 }
 
-Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params) {
+Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params, uint32_t parts) {
   if (storage == DType::kF32) return Status::Ok();
-  const uint32_t parts = (params->enc.empty() ? 0u : kPartEncoder) | (params->dec.empty() ? 0u : kPartDecoder);
-  if (parts == 0) return Status::Ok();
+  const uint32_t present = (params->enc.empty() ? 0u : kPartEncoder) | (params->dec.empty() ? 0u : kPartDecoder);
+  const uint32_t chosen = present & parts;
+  if (chosen == 0) return Status::Ok();
   std::vector<uint8_t> bytes;
-  LW_RETURN_IF_ERROR(write_model_blob(config, *params, parts, storage, "", &bytes));
+  LW_RETURN_IF_ERROR(write_model_blob(config, *params, chosen, storage, "", &bytes));
   VaeConfig stored_config;
-  return read_model_blob(bytes.data(), bytes.size(), &stored_config, params, nullptr);
+  VaeParams stored;
+  LW_RETURN_IF_ERROR(read_model_blob(bytes.data(), bytes.size(), &stored_config, &stored, nullptr));
+  if (chosen & kPartEncoder) {
+    params->enc = std::move(stored.enc);
+    params->enc_mu = std::move(stored.enc_mu);
+    params->enc_logvar = std::move(stored.enc_logvar);
+  }
+  if (chosen & kPartDecoder) params->dec = std::move(stored.dec);
+  return Status::Ok();
 }
 
 Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts) {

@@ -26,11 +26,13 @@ Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32
 Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts);
 Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts);
 
-// Replaces the weights present in params (encoder and/or decoder) by what a blob with that storage
-// holds once read back: f16 rounding, or i8 matrices with per-row scales (docs/FORMAT.md). What the
-// web page runs from its f16 or i8 blobs, so tools can score exactly that. f32 changes nothing.
-// Errors: a value the storage cannot hold (f16 overflow, a non-finite weight for i8).
-Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params);
+// Replaces the weights of the chosen parts (kPartEncoder | kPartDecoder, those present in params)
+// by what a blob with that storage holds once read back: f16 rounding, or i8 matrices with per-row
+// scales (docs/FORMAT.md). What the web page runs from its f16 or i8 blobs, so tools can score
+// exactly that. f32 changes nothing. Errors: a value the storage cannot hold (f16 overflow, a
+// non-finite weight for i8); params is unchanged then.
+Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params,
+                          uint32_t parts = kPartEncoder | kPartDecoder);
 
 // One weight or bias tensor: blobs store weights [out, in] row-major, Eigen
 // keeps [out x in] column-major; biases are [out] either way. The reader

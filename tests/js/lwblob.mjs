@@ -4,8 +4,8 @@
 import { crc32 } from './pictures.mjs';
 
 const HEADER = 256, ENTRY = 128;
-export const DTYPE = { f32: 1, f16: 2, u8: 3, i32: 4, u32: 5, u64: 6 };
-const DTYPE_SIZE = { 1: 4, 2: 2, 3: 1, 4: 4, 5: 4, 6: 8 };
+export const DTYPE = { f32: 1, f16: 2, u8: 3, i32: 4, u32: 5, u64: 6, i8: 7 };
+const DTYPE_SIZE = { 1: 4, 2: 2, 3: 1, 4: 4, 5: 4, 6: 8, 7: 1 };
 const align64 = (n) => Math.ceil(n / 64) * 64;
 
 /** Parses a blob: {header (Buffer, 256 bytes), metadata (string), tensors: [{name, dtype, shape, data}]}. */

@@ -65,6 +65,7 @@ rejects "value -1 is outside [0, 100000]" eval --model "$model" --iwae -1
 rejects "value 2x is not a whole number" train --out "$tmp/m.lwb" --hidden 512,2x
 rejects "f8" export --model "$model" --out-dir "$tmp" --dtype f8
 rejects "i4" eval --model "$model" --weights i4
+rejects "u8" export --model "$model" --out-dir "$tmp" --decoder-dtype u8
 rejects "cosine" search --index "$tmp/i.lwb" --item 0 --metric cosine
 rejects "10001" export --model "$model" --out-dir "$tmp" --anomaly-k 10001
 rejects "10001" anomalies --model "$model" --out "$tmp/a.png" --k 10001
@@ -89,6 +90,7 @@ parses --limit eval-search --index "$index" --limit 5
 parses --dtype export --model "$model" --out-dir "$tmp" --dtype f32 "${nodata[@]}"
 parses --dtype export --model "$model" --out-dir "$tmp" --dtype i8 "${nodata[@]}"
 parses --weights eval --model "$model" --weights i8 "${nodata[@]}"
+parses --decoder-dtype export --model "$model" --out-dir "$tmp" --decoder-dtype i8 "${nodata[@]}"
 # Boundaries that run to the end: the largest and smallest temperatures.
 for t in 10 0; do
   if "$w" sample --model "$model" --out "$tmp/s.png" --n 1 --temperature $t > /dev/null 2> "$tmp/err"; then

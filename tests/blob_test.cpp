@@ -832,7 +832,22 @@ TEST_CASE("i8 storage: the writer refuses what it cannot store and stays unchang
   REQUIRE(wr.add_f32("w.scale", {1}, v, 1).ok());
   s = wr.add_f32("w", {1, 1}, v, 1, DType::kI8);
   CHECK(s.message() == "tensor w.scale: duplicate tensor name");
+  const float huge[2] = {3e38f, 1.0f};
+  s = wr.add_f32("big", {1, 2}, huge, 2, DType::kI8);
+  CHECK_THAT(s.message(), Catch::StartsWith("tensor big: row 0 holds") && Catch::EndsWith("beyond what i8 storage scales (1e30 * 127)"));
   CHECK(wr.tensor_count() == 1);
+  // Tiny weights (a subnormal scale) still quantise to the nearest step, zeros to zero.
+  const float tiny[3] = {1e-43f, 0.0f, -5e-44f};
+  REQUIRE(wr.add_f32("tiny", {1, 3}, tiny, 3, DType::kI8).ok());
+  Bytes b;
+  REQUIRE(wr.finish(&b).ok());
+  BlobReader r;
+  REQUIRE(BlobReader::parse(b.data(), b.size(), &r).ok());
+  float back[3];
+  REQUIRE(r.read_f32("tiny", {1, 3}, back, 3).ok());
+  CHECK(back[0] == Approx(1e-43f).margin(1e-45f));
+  CHECK(back[1] == 0.0f);
+  CHECK(back[2] == Approx(-5e-44f).margin(1e-45f));
 }
 
 TEST_CASE("i8 matrices: a missing, mistyped or invalid scale is an error naming it", "[blob][i8]") {

@@ -825,13 +825,18 @@ Status BlobWriter::add_quantized_i8(const std::string& name, const std::vector<u
       max_abs = std::max(max_abs, std::fabs(v));
     }
     scales[r] = max_abs / 127.0f;
+    if (scales[r] > kMaxQuantScale) {
+      return Status::Error(where + ": row " + std::to_string(r) + " holds " + std::to_string(max_abs) +
+                           ", beyond what i8 storage scales (1e30 * 127)");
+    }
   }
   uint8_t* dst = nullptr;
   LW_RETURN_IF_ERROR(begin_tensor(name, shape, count, DType::kI8, &dst));
   for (size_t r = 0; r < rows; ++r) {
-    const float inv = scales[r] > 0.0f ? 1.0f / scales[r] : 0.0f;
+    // Divide rather than multiply by 1/scale: a subnormal scale has no finite inverse.
+    const float scale = scales[r];
     for (size_t c = 0; c < cols; ++c) {
-      const float q = std::nearbyint(data[r * cols + c] * inv);
+      const float q = scale > 0.0f ? std::nearbyint(data[r * cols + c] / scale) : 0.0f;
       dst[r * cols + c] = static_cast<uint8_t>(static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, q))));
     }
   }

@@ -125,6 +125,12 @@ export class ExplorePanel {
     if (this.captionHtml !== html) this.el.caption.innerHTML = this.captionHtml = html;
   }
 
+  /** The worker's first garment, drawn before the UI is built: the decoder is loaded, say so. */
+  showFirstGarment(pixels) {
+    this.drawGarment(pixels);
+    this.updateCaptionText(null);
+  }
+
   /** The decoder is unavailable: say so where the garment should be; retry adds a Retry button. */
   showUnavailable(message, retry = null) {
     this.el.error.hidden = false;

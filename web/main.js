@@ -40,7 +40,7 @@ const frames = new FrameLoop({ client: ctx.client, state, searchRequest: () => p
 const boot = new Boot({
   state,
   messages,
-  firstGarment: (pixels) => panels.explore.drawGarment(pixels),
+  firstGarment: (pixels) => panels.explore.showFirstGarment(pixels),
   ready,
   progress: (msg) => msg.name === 'index' && panels.search.showProgress(msg),
   unavailable: decoderUnavailable,

@@ -64,6 +64,23 @@ test('the page loads and draws a decoded garment', async () => {
   await page.close();
 });
 
+test('when the first garment is on screen its caption no longer says the decoder is loading', async () => {
+  const page = await browser.context.newPage();
+  // Records the caption at the moment the page marks the first garment as drawn (boot.js).
+  await page.addInitScript(() => {
+    const mark = performance.mark.bind(performance);
+    performance.mark = (name, ...rest) => {
+      if (name === 'lw-first-garment') window.__captionAtFirstGarment = document.getElementById('preview-caption').textContent;
+      return mark(name, ...rest);
+    };
+  });
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.__captionAtFirstGarment !== undefined, null, { timeout: 20000 });
+  const caption = await page.evaluate(() => window.__captionAtFirstGarment);
+  assert.equal(caption, 'Decoded from the current z');
+  await page.close();
+});
+
 test('moving a slider (keyboard) changes the pixels and z', async () => {
   const { page, errors } = await openPage(browser.context, server.url);
   const beforePx = await canvasPixels(page, '#preview');

@@ -27,7 +27,6 @@
 namespace lw {
 namespace {
 
-
 // The files a command has written, reported only once each is in place
 // (after its atomic rename): a failure part-way says which were written
 // before it, and nothing is claimed that was not written.

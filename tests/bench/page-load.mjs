@@ -22,9 +22,16 @@
 //     that arrived before the first garment was on screen ("first view"), and in all of the cold
 //     visit once settled.
 //
+//   - --markup adds a second reference: this site's own index.html with every script taken out and
+//     the static page's canvas fill put at the end of its body (served at /__bench-markup.html, so
+//     its stylesheet, icons and manifest load as the page's do; no service worker). It is what the
+//     page's markup and style cost before any of its JavaScript, worker or wasm runs: a floor for
+//     the page's figure on this machine.
+//
 // Options: --runs N, --settle-ms MS, --root DIR (a built site), --legacy DIR (serve DIR with sirv the way the old
 // `npm start` did: --etag --maxage 0, no precompression; for before/after figures), --label TEXT,
-// --no-sw (a browser that blocks service workers: the reload then comes from the HTTP cache).
+// --no-sw (a browser that blocks service workers: the reload then comes from the HTTP cache),
+// --markup (the reference above).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +53,8 @@ const NO_SW = args.includes('--no-sw');
 const SETTLE_MS = Number(opt('settle-ms', 2000));
 const LABEL = opt('label', LEGACY ? 'legacy' : NO_SW ? 'site-no-sw' : 'site');
 const STATIC_PATH = '/__bench/static.html';
+const MARKUP = args.includes('--markup');
+const MARKUP_PATH = '/__bench-markup.html';
 
 const STATIC_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>static reference</title></head>
@@ -78,17 +87,30 @@ function probe() {
   requestAnimationFrame(check);
 }
 
+// The site's index.html without its scripts (inline, module, module preloads), the static page's
+// canvas fill at the end of its body: see --markup.
+function markupPage(root) {
+  const html = fs.readFileSync(path.join(root, 'index.html'), 'utf8')
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '')
+    .replace(/<link rel="modulepreload"[^>]*>/g, '');
+  const fill = STATIC_PAGE.slice(STATIC_PAGE.indexOf('<script>'), STATIC_PAGE.indexOf('</script>') + '</script>'.length);
+  if (!html.includes('id="preview"') || !html.includes('</body>')) throw new Error(`${root}/index.html has no #preview canvas or no </body>`);
+  return html.replace('</body>', `${fill}\n</body>`);
+}
+
 const requests = [];
 function serveStatic(req, res) {
-  if (req.url.split('?')[0] !== STATIC_PATH) return false;
+  const pathname = req.url.split('?')[0];
+  const body = pathname === STATIC_PATH ? STATIC_PAGE : MARKUP && pathname === MARKUP_PATH ? markupPage(ROOT) : null;
+  if (body === null) return false;
   // Sent the way index.html is: revalidated on every visit (a 304 on reload).
-  const headers = { 'Content-Type': 'text/html;charset=utf-8', 'Cache-Control': 'no-cache', ETag: '"static-1"' };
+  const headers = { 'Content-Type': 'text/html;charset=utf-8', 'Cache-Control': 'no-cache', ETag: `"${pathname === STATIC_PATH ? 'static' : 'markup'}-1"` };
   if (req.headers['if-none-match'] === headers.ETag) {
     res.writeHead(304, headers);
     res.end();
   } else {
     res.writeHead(200, headers);
-    res.end(STATIC_PAGE);
+    res.end(body);
   }
   return true;
 }
@@ -237,15 +259,18 @@ async function main() {
   const server = LEGACY
     ? await startLegacy(ROOT)
     : await startSiteServer({ root: ROOT, intercept: serveStatic, onRequest: (e) => requests.push(e) });
-  const results = { app: [], static: [] };
+  const results = { app: [], static: [], markup: [] };
   let chromium = '';
   try {
     for (let r = 0; r < RUNS; r++) {
       const app = await measure(server.url, { app: true });
       const stat = await measure(server.url.replace(/\/$/, STATIC_PATH), { app: false });
+      const markup = MARKUP ? await measure(server.url.replace(/\/$/, MARKUP_PATH), { app: false }) : null;
       results.app.push(app);
       results.static.push(stat);
-      console.log(`run ${r + 1}/${RUNS}: page cold ${sec(app.cold)}, reload ${sec(app.reload)}; static cold ${sec(stat.cold)}, reload ${sec(stat.reload)}; first view ${mb(app.bytes.firstView)} in ${app.bytes.requestsFirstView} requests`);
+      if (markup) results.markup.push(markup);
+      const markupText = markup ? `; markup cold ${sec(markup.cold)}, reload ${sec(markup.reload)}` : '';
+      console.log(`run ${r + 1}/${RUNS}: page cold ${sec(app.cold)}, reload ${sec(app.reload)}; static cold ${sec(stat.cold)}, reload ${sec(stat.reload)}${markupText}; first view ${mb(app.bytes.firstView)} in ${app.bytes.requestsFirstView} requests`);
     }
     const b = await launch();
     chromium = b.context.browser()?.version() || '';
@@ -265,6 +290,7 @@ async function main() {
     runs: RUNS,
     page: { cold: summary(pick(results.app, (x) => x.cold)), reload: summary(pick(results.app, (x) => x.reload)) },
     static: { cold: summary(pick(results.static, (x) => x.cold)), reload: summary(pick(results.static, (x) => x.reload)) },
+    ...(MARKUP ? { markup: { cold: summary(pick(results.markup, (x) => x.cold)), reload: summary(pick(results.markup, (x) => x.reload)) } } : {}),
     bytes: {
       firstView: summary(pick(results.app, (x) => x.bytes.firstView)),
       coldTotal: summary(pick(results.app, (x) => x.bytes.total)),
@@ -280,6 +306,11 @@ async function main() {
   console.log(row('page reload', out.page.reload), `  = ${out.ratios.reload.toFixed(2)}x static`);
   console.log(row('static cold', out.static.cold));
   console.log(row('static reload', out.static.reload));
+  if (MARKUP) {
+    out.ratios.markup = { cold: out.page.cold.median / out.markup.cold.median, reload: out.page.reload.median / out.markup.reload.median };
+    console.log(row('markup cold', out.markup.cold), `  = ${(out.markup.cold.median / out.static.cold.median).toFixed(2)}x static; page = ${out.ratios.markup.cold.toFixed(2)}x markup`);
+    console.log(row('markup reload', out.markup.reload), `  = ${(out.markup.reload.median / out.static.reload.median).toFixed(2)}x static; page = ${out.ratios.markup.reload.toFixed(2)}x markup`);
+  }
   for (const kind of ['cold', 'reload']) {
     for (const b of out.breakdown.map((x) => x && x[kind])) {
       if (b) console.log(`  ${kind}: html ${b.htmlEnd}, worker made ${b.inlineScript}, [${b.resources.join(', ')}], page module ${b.appStart}, worker ${JSON.stringify(b.worker)}, init answered ${b.initDone}, on screen ${b.firstGarment} (ms)`);

@@ -11,8 +11,9 @@
 # Usage: scripts/train-iwae.sh OUT_DIR [THREADS]   (build/native must be built; THREADS default 2)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
-# A stage whose model exists is skipped, so a stopped run resumes at the stage it was in (that stage
-# starts again from its first epoch).
+# A stage listed in OUT_DIR/times.txt has finished and is skipped, so a stopped run resumes at the
+# stage it was in (that stage starts again from its first epoch). The model file alone does not say
+# a stage finished: `wardrobe train` writes the best model so far after every improving epoch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
@@ -34,8 +35,8 @@ fi
 stage() {
   local name=$1 init=$2
   shift 2
-  if [[ -f "$out/$name.lwb" ]]; then
-    echo "train-iwae: $out/$name.lwb exists, skipped" >&2
+  if [[ -f "$out/$name.lwb" ]] && grep -q "^$name " "$out/times.txt" 2>/dev/null; then
+    echo "train-iwae: $name finished in an earlier run ($out/times.txt), skipped" >&2
     return
   fi
   local from=()

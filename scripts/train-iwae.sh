@@ -3,12 +3,14 @@
 # the four stages that gave 228.67 nats on the whole test set in stop 16, run back to back, each
 # fine-tuning the previous stage's model with a fresh Adam state (`--init`).
 #
-#   1. ELBO, 784-768-512-16, 110 epochs, cosine learning rate 1e-3 -> 1e-5, KL warm-up 10 epochs
+#   1. ELBO, 784-768-512-16 (or HIDDEN), 110 epochs, cosine learning rate 1e-3 -> 1e-5, KL warm-up 10 epochs
 #   2. IWAE bound, K = 8 samples (Burda et al., ICLR 2016), 20 epochs, 3e-4 -> 1e-5
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS]   (build/native must be built; THREADS default 2)
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT]   (build/native must be built;
+# THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the decoder
+# mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default standard)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
 # A stage listed in OUT_DIR/times.txt has finished and is skipped, so a stopped run resumes at the
@@ -17,11 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT]" >&2
   exit 2
 fi
 out=$1
 threads=${2:-2}
+hidden=${3:-768,512}
+estimator=${4:-standard}
 mkdir -p "$out"
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR
@@ -47,8 +51,8 @@ stage() {
   echo "$name $((SECONDS - start))" >> "$out/times.txt"
 }
 
-stage stage1 "" --latent 16 --hidden 768,512 --epochs 110 --lr 1e-3 --kl-warmup 10 --seed 1
-stage stage2 stage1 --iwae-samples 8 --epochs 20 --lr 3e-4 --seed 2
-stage stage3 stage2 --iwae-samples 8 --epochs 60 --lr 3e-4 --seed 3
-stage stage4 stage3 --iwae-samples 32 --epochs 12 --lr 1e-4 --seed 4
+stage stage1 "" --latent 16 --hidden "$hidden" --epochs 110 --lr 1e-3 --kl-warmup 10 --seed 1
+stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs 20 --lr 3e-4 --seed 2
+stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs 60 --lr 3e-4 --seed 3
+stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs 12 --lr 1e-4 --seed 4
 awk '{ s += $2 } END { printf "train-iwae: %d s in all (%.1f min)\n", s, s / 60 }' "$out/times.txt" >&2

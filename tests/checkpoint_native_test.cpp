@@ -30,6 +30,8 @@ TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters"
   train.schedule = LrSchedule::kCosine;
   train.kl_warmup_epochs = 2;
   train.seed = 99;
+  train.iwae_samples = 8;
+  train.iwae_gradient = IwaeGradient::kDoublyReparameterized;
   TrainState state;
   REQUIRE(init_train_state(small_config(), train, &state).ok());
   state.adam.step = 1234;
@@ -52,6 +54,8 @@ TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters"
   CHECK(loaded.train.schedule == LrSchedule::kCosine);
   CHECK(loaded.train.kl_warmup_epochs == 2);
   CHECK(loaded.train.seed == 99);
+  CHECK(loaded.train.iwae_samples == 8);
+  CHECK(loaded.train.iwae_gradient == IwaeGradient::kDoublyReparameterized);
   // A model blob is not a checkpoint.
   std::vector<uint8_t> model;
   REQUIRE(write_model_blob(state.config, state.weights, kPartDecoder | kPartEncoder, DType::kF32, "", &model).ok());

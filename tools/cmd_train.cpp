@@ -36,9 +36,11 @@ Status configure(const TrainOptions& o, VaeConfig* config, TrainConfig* train) {
   train->schedule = o.schedule == "cosine" ? LrSchedule::kCosine : LrSchedule::kConstant;
   train->kl_warmup_epochs = o.kl_warmup;
   train->iwae_samples = o.iwae_samples;
+  train->iwae_gradient = o.iwae_gradient == "dreg" ? IwaeGradient::kDoublyReparameterized : IwaeGradient::kStandard;
   train->seed = o.seed;
   train->binarize = !o.no_binarize;
   if (o.threads > 0) omp_set_num_threads(o.threads);
+  LW_RETURN_IF_ERROR(train->validate());  // before the dataset is read
   return config->validate();
 }
 

@@ -70,7 +70,7 @@ const Usage kUsage[] = {
      "train --out PATH [--data DIR] [--latent 16] [--hidden 512,256] [--epochs 20] [--batch 128] [--lr 1e-3]\n"
      "        [--schedule constant|cosine] [--lr-min 0] [--kl-warmup EPOCHS] [--seed 1] [--validation 5000]\n"
      "        [--resume PATH.ckpt | --init MODEL] [--iwae-samples 1] [--log PATH] [--no-binarize] [--threads N]\n"
-     "        [--quiet]\n"
+     "        [--iwae-gradient standard|dreg] [--quiet]\n"
      "    Trains the VAE (--iwae-samples K > 1: the IWAE bound with K samples; --init: fine-tune a model).\n"
      "    Writes the best-by-validation model to PATH, the latest checkpoint to PATH.ckpt and one JSON line\n"
      "    per epoch to PATH.log.jsonl."},
@@ -161,6 +161,10 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   sub->add_option("--iwae-samples", o->iwae_samples,
                   "objective: 1 = negative ELBO, K > 1 = the IWAE bound with K samples (Burda et al. 2016)")
       ->check(int_in(1, 1024))->capture_default_str();
+  sub->add_option("--iwae-gradient", o->iwae_gradient,
+                  "the encoder's gradient estimator for the IWAE bound: standard (Burda et al. 2016) or dreg "
+                  "(doubly reparameterised, Tucker et al. 2019)")
+      ->check(CLI::IsMember({"standard", "dreg"}))->capture_default_str();
   sub->add_option("--log", o->log, "JSON lines, one per epoch (default PATH.log.jsonl)");
   sub->add_option("--train-limit", o->train_limit, "use the first N training images (0 = all)")
       ->check(int_in(0, 60000));

@@ -32,6 +32,8 @@ Status write_checkpoint(const TrainState& s, const std::string& metadata_json, s
   LW_RETURN_IF_ERROR(writer.add_f32("train.reals", {3}, reals, 3));
   const uint64_t objective[1] = {static_cast<uint64_t>(s.train.iwae_samples)};
   LW_RETURN_IF_ERROR(writer.add_u64("train.iwae_samples", {1}, objective, 1));
+  const uint64_t estimator[1] = {s.train.iwae_gradient == IwaeGradient::kDoublyReparameterized ? 1u : 0u};
+  LW_RETURN_IF_ERROR(writer.add_u64("train.iwae_gradient", {1}, estimator, 1));
   return writer.finish(out);
 }
 
@@ -80,6 +82,15 @@ Status read_checkpoint(const uint8_t* data, size_t size, TrainState* state) {
     uint64_t objective[1];
     LW_RETURN_IF_ERROR(blob.read_u64("train.iwae_samples", {1}, objective, 1));
     s.train.iwae_samples = static_cast<int>(std::min<uint64_t>(objective[0], 1u << 20));
+  }
+  // Optional: checkpoints written before DReG existed used the standard estimator.
+  if (blob.find("train.iwae_gradient") != nullptr) {
+    uint64_t estimator[1];
+    LW_RETURN_IF_ERROR(blob.read_u64("train.iwae_gradient", {1}, estimator, 1));
+    if (estimator[0] > 1) {
+      return Status::Error("checkpoint train.iwae_gradient must be 0 or 1, got " + std::to_string(estimator[0]));
+    }
+    s.train.iwae_gradient = estimator[0] == 1 ? IwaeGradient::kDoublyReparameterized : IwaeGradient::kStandard;
   }
   LW_RETURN_IF_ERROR(s.train.validate().with_context("checkpoint training settings"));
   *state = std::move(s);

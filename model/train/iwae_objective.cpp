@@ -53,9 +53,10 @@ LossSums iwae_forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename De
 
 template <typename T>
 void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over) {
+                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over, IwaeGradient estimator) {
   const int b = s->batch, k = s->samples;
   const T inv_b = T(1) / static_cast<T>(mean_over > 0 ? mean_over : b);
+  const bool dreg = estimator == IwaeGradient::kDoublyReparameterized;
   VaeScratchT<T>& d = s->dec;
   // d loss / d log w_k = -w~_k; -log w_k = rec_k + |z_k|^2/2 - |eps_k|^2/2 - sum logvar/2.
   for (int i = 0; i < b; ++i) {
@@ -73,12 +74,19 @@ void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename Dense
     e.d_logvar.col(i).setZero();
     for (int j = 0; j < k; ++j) {
       const int c = i * k + j;
-      d.d_z.col(c) += (s->weight(j, i) * inv_b) * d.z.col(c);
+      const T w = s->weight(j, i) * inv_b;
+      d.d_z.col(c) += w * d.z.col(c);  // now -w~_k * d log p(x, z_k) / d z_k (over B)
+      if (dreg) {
+        // -w~_k^2 * d log w_k / d z_k, where -log q(z|x) adds (z - mu) / sigma^2 = eps / sigma.
+        d.d_z.col(c) = s->weight(j, i) * d.d_z.col(c) -
+                       (s->weight(j, i) * w) * d.eps.col(c).cwiseQuotient(e.sigma.col(i));
+      }
       e.d_mu.col(i) += d.d_z.col(c);
       e.d_logvar.col(i).array() += d.d_z.col(c).array() * d.eps.col(c).array() * e.sigma.col(i).array() * T(0.5);
     }
-    // -sum logvar / 2 weighted by w~ (which sums to 1 over k).
-    e.d_logvar.col(i).array() -= T(0.5) * inv_b;
+    // Standard: the direct term -sum logvar / 2 weighted by w~ (which sums to 1 over k).
+    // DReG drops it with the rest of the score-function term.
+    if (!dreg) e.d_logvar.col(i).array() -= T(0.5) * inv_b;
   }
   encoder_backward(p, x, &e, g);
 }
@@ -88,7 +96,7 @@ void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename Dense
   template LossSums iwae_forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,   \
                                     const Eigen::Ref<const DenseT<T>::Matrix>&, IwaeScratchT<T>*);      \
   template void iwae_backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,      \
-                                 IwaeScratchT<T>*, VaeParamsT<T>*, int);
+                                 IwaeScratchT<T>*, VaeParamsT<T>*, int, IwaeGradient);
 
 LW_INSTANTIATE_IWAE(float)
 LW_INSTANTIATE_IWAE(double)

@@ -8,6 +8,16 @@
 //                                                     with a sampled KL term)
 // Gradient (eq. 14): the per-sample ELBO gradients weighted by the normalised
 // importance weights w~_k = softmax_k(log w_k), through the reparameterisation.
+// The encoder's share of it grows noisier as K grows (Rainforth et al., "Tighter
+// variational bounds are not necessarily better", ICML 2018); the doubly
+// reparameterised estimator (DReG; Tucker, Lawson, Gu and Maddison, "Doubly
+// reparameterized gradient estimators for Monte Carlo objectives", ICLR 2019,
+// eq. 7) is unbiased for the same gradient with less variance:
+//   encoder: sum_k w~_k^2 * (d log w_k / d z_k) * (d z_k / d phi), where
+//            d log w_k / d z_k = d log p(x|z_k)/dz - z_k + eps_k / sigma holds the
+//            parameters of q fixed (the score-function term, zero in expectation,
+//            is dropped)
+//   decoder: unchanged (eq. 14).
 //
 // Same layout as the rest of the model: images are columns; sample k of image i
 // is column i * K + k of the [latent x B*K] and [input_dim x B*K] matrices.
@@ -19,6 +29,12 @@
 #include "model/train/vae.h"
 
 namespace lw {
+
+// How iwae_backward estimates the encoder's gradient (the decoder's is the same).
+enum class IwaeGradient {
+  kStandard,              // Burda et al., eq. 14: the exact gradient of the sampled bound
+  kDoublyReparameterized  // DReG (Tucker et al. 2019, eq. 7): same expectation, less variance
+};
 
 template <typename T>
 struct IwaeScratchT {
@@ -43,12 +59,16 @@ template <typename T>
 LossSums iwae_forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
                       const Eigen::Ref<const typename DenseT<T>::Matrix>& eps, IwaeScratchT<T>* s);
 
-// Exact gradients of the mean over images of the IWAE loss, using what
-// iwae_forward left in s. mean_over: the full batch size when x is one shard of
-// it (0 = s->batch), so the shards' gradients add up to the full batch's.
-// Overwrites *g.
+// Gradients of the mean over images of the IWAE loss, using what iwae_forward
+// left in s. kStandard: the exact gradient of the sampled loss. kDoublyReparameterized:
+// the decoder's exact gradient and the encoder's DReG estimate, which is the exact
+// gradient of the surrogate -sum_k w~_k^2 log w_k(z_k) with w~ and the parameters of
+// q inside log w_k held fixed (tests/iwae_objective_native_test.cpp checks both).
+// mean_over: the full batch size when x is one shard of it (0 = s->batch), so the
+// shards' gradients add up to the full batch's. Overwrites *g.
 template <typename T>
 void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over = 0);
+                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over = 0,
+                   IwaeGradient estimator = IwaeGradient::kStandard);
 
 }  // namespace lw

@@ -21,6 +21,9 @@ Status TrainConfig::validate() const {
   if (iwae_samples < 1 || iwae_samples > 1024) {
     return Status::Error("--iwae-samples must be in [1, 1024], got " + std::to_string(iwae_samples));
   }
+  if (iwae_gradient == IwaeGradient::kDoublyReparameterized && iwae_samples < 2) {
+    return Status::Error("--iwae-gradient dreg needs the IWAE bound (--iwae-samples 2 or more)");
+  }
   return Status::Ok();
 }
 
@@ -111,12 +114,13 @@ LossSums shard_forward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixX
 }
 
 // The gradients of the shard that shard_forward just ran, as part of a batch of mean_over images.
-void shard_backward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixXf>& x, float beta, int k, int mean_over,
-                    ShardScratch* s, VaeParams* g) {
-  if (k == 1) {
+void shard_backward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixXf>& x, float beta, const TrainConfig& train,
+                    int mean_over, ShardScratch* s, VaeParams* g) {
+  if (train.iwae_samples == 1) {
     backward(w, x, beta, &s->elbo, g, mean_over);
   } else {
-    iwae_backward(w, x, &s->iwae, g, mean_over);  // no KL weight: the bound is not a sum of rec and KL
+    // No KL weight: the bound is not a sum of rec and KL.
+    iwae_backward(w, x, &s->iwae, g, mean_over, train.iwae_gradient);
   }
 }
 
@@ -163,7 +167,7 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     const int start = shard_start[t], len = shard_start[t + 1] - shard_start[t];
     shard_sums[t] = shard_forward(state->weights, x.middleCols(start, len), eps.middleCols(start * k, len * k), k,
                                   &scratch[t]);
-    shard_backward(state->weights, x.middleCols(start, len), beta, k, batch, &scratch[t], &grads[t]);
+    shard_backward(state->weights, x.middleCols(start, len), beta, state->train, batch, &scratch[t], &grads[t]);
   };
 
   EpochStats stats;

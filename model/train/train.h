@@ -9,6 +9,7 @@
 #include "model/native/idx.h"
 #include "model/runtime/rng.h"
 #include "model/runtime/status.h"
+#include "model/train/iwae_objective.h"
 #include "model/train/vae.h"
 
 namespace lw {
@@ -25,6 +26,7 @@ struct TrainConfig {
   bool binarize = true;     // dynamic binarisation: x ~ Bernoulli(pixel) every time it is used
   int iwae_samples = 1;     // objective: 1 = negative ELBO (closed-form KL, KL warm-up applies);
                             // K > 1 = the IWAE bound with K samples (model/train/iwae_objective.h)
+  IwaeGradient iwae_gradient = IwaeGradient::kStandard;  // the encoder's gradient estimator when K > 1
   uint64_t seed = 1;        // initial weights, shuffling, binarisation and eps
   Status validate() const;
 };

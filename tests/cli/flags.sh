@@ -54,6 +54,8 @@ rejects "-1" train --out "$tmp/m.lwb" --threads -1
 rejects "1025" train --out "$tmp/m.lwb" --latent 1025
 rejects "0" train --out "$tmp/m.lwb" --hidden 512,0
 rejects "adagrad" train --out "$tmp/m.lwb" --schedule adagrad
+rejects "rloo" train --out "$tmp/m.lwb" --iwae-gradient rloo
+rejects "--iwae-gradient dreg needs the IWAE bound" train --out "$tmp/m.lwb" --iwae-gradient dreg "${nodata[@]}"
 rejects "-0.5" sample --model "$model" --out "$tmp/s.png" --temperature -0.5
 rejects "10.5" sample --model "$model" --out "$tmp/s.png" --temperature 10.5
 rejects "-1" eval --model "$model" --iwae -1
@@ -82,6 +84,7 @@ rejects "--model" eval
 parses --epochs train --out "$tmp/m.lwb" --epochs 1 --batch 65536 --lr 0.5 --lr-min 0.5 --threads 256 --latent 1024 \
   "${nodata[@]}"
 parses --batch train --out "$tmp/m.lwb" --batch 1 --lr 1e-7 --threads 0 --latent 1 --hidden 1 "${nodata[@]}"
+parses --iwae-gradient train --out "$tmp/m.lwb" --iwae-samples 2 --iwae-gradient dreg "${nodata[@]}"
 parses --iwae eval --model "$model" --iwae 100000 "${nodata[@]}"
 parses --iwae eval --model "$model" --iwae 0 "${nodata[@]}"
 parses --k search --index "$index" --item 19 --k 20 --class -1

@@ -8,8 +8,9 @@
 //                                                     with a sampled KL term)
 // Gradient (eq. 14): the per-sample ELBO gradients weighted by the normalised
 // importance weights w~_k = softmax_k(log w_k), through the reparameterisation.
-// The encoder's share of it grows noisier as K grows (Rainforth et al., "Tighter
-// variational bounds are not necessarily better", ICML 2018); the doubly
+// The encoder's share of it has a signal-to-noise ratio that falls as K grows
+// (Rainforth et al., "Tighter variational bounds are not necessarily better",
+// ICML 2018); the doubly
 // reparameterised estimator (DReG; Tucker, Lawson, Gu and Maddison, "Doubly
 // reparameterized gradient estimators for Monte Carlo objectives", ICLR 2019,
 // eq. 7) is unbiased for the same gradient with less variance:

@@ -161,7 +161,7 @@ TEST_CASE("DReG: the decoder's gradient is the standard one, the encoder's that 
   const double h = 1e-6;
   bool encoder_differs = false;
   for (size_t p = 0; p < params.size(); ++p) {
-    const bool decoder = params[p].name.rfind("dec.", 0) == 0;
+    const bool decoder = is_decoder_tensor(params[p].name);
     double max_err = 0;
     for (size_t i = 0; i < params[p].size(); ++i) {
       double want = want_std[p].data[i];
@@ -233,7 +233,7 @@ TEST_CASE("DReG and the standard estimator agree in expectation over eps", "[iwa
   double enc_var_std = 0, enc_var_dreg = 0;
   size_t at = 0;
   for (const ParamRef<const double>& r : static_cast<const VaeParamsT<double>&>(g).params()) {
-    const bool decoder = r.name.rfind("dec.", 0) == 0;
+    const bool decoder = is_decoder_tensor(r.name);
     for (size_t i = 0; i < r.size(); ++i, ++at) {
       if (decoder) continue;
       enc_var_std += var_std(static_cast<Eigen::Index>(at));

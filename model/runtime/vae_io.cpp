@@ -9,8 +9,6 @@ namespace {
 
 using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-bool is_decoder_tensor(const std::string& name) { return name.rfind("dec.", 0) == 0; }
-
 bool wanted(const std::string& name, uint32_t parts) {
   return is_decoder_tensor(name) ? (parts & kPartDecoder) != 0 : (parts & kPartEncoder) != 0;
 }

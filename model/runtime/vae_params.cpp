@@ -79,6 +79,8 @@ std::vector<ParamRef<const T>> VaeParamsT<T>::params() const {
   return out;
 }
 
+bool is_decoder_tensor(const std::string& name) { return name.rfind("dec.", 0) == 0; }
+
 template <typename T>
 size_t VaeParamsT<T>::num_params() const {
   size_t n = 0;

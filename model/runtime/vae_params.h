@@ -80,6 +80,10 @@ struct VaeParamsT {
 using Dense = DenseT<float>;
 using VaeParams = VaeParamsT<float>;
 
+// Whether a parameter name from params() belongs to the decoder ("dec.*");
+// every other tensor is the encoder's ("enc.*").
+bool is_decoder_tensor(const std::string& name);
+
 // Allocates zeroed parameters with the config's shapes. encoder / decoder
 // false: that half stays empty (no layers), as drop_unwanted leaves it; a
 // decoder-only blob then never touches the encoder's memory (about half of

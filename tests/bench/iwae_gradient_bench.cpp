@@ -29,7 +29,7 @@ struct Spread {
 
 size_t encoder_size(const VaeParams& g) {
   size_t n = 0;
-  for (const ParamRef<const float>& r : g.params()) n += r.name.rfind("enc", 0) == 0 ? r.size() : 0;
+  for (const ParamRef<const float>& r : g.params()) n += is_decoder_tensor(r.name) ? 0 : r.size();
   return n;
 }
 
@@ -50,7 +50,7 @@ Spread encoder_spread(const VaeParams& p, const VaeConfig& c, const Eigen::Matri
     iwae_backward(p, x, &s, &g, 0, estimator);
     Eigen::Index at = 0;
     for (const ParamRef<const float>& r : static_cast<const VaeParams&>(g).params()) {
-      if (r.name.rfind("enc", 0) != 0) continue;
+      if (is_decoder_tensor(r.name)) continue;
       for (size_t i = 0; i < r.size(); ++i, ++at) {
         sum(at) += r.data[i];
         sum_sq(at) += static_cast<double>(r.data[i]) * r.data[i];

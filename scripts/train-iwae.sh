@@ -26,6 +26,11 @@ out=$1
 threads=${2:-2}
 hidden=${3:-768,512}
 estimator=${4:-standard}
+# Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
+if [[ $estimator != standard && $estimator != dreg ]]; then
+  echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
+  exit 2
+fi
 mkdir -p "$out"
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR

@@ -8,9 +8,10 @@
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT]   (build/native must be built;
-# THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the decoder
-# mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default standard)
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS]   (build/native must be
+# built; THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the
+# decoder mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default
+# standard; EPOCHS the four stages' epoch counts, comma-separated, default 110,20,60,12)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
 # A stage listed in OUT_DIR/times.txt has finished and is skipped, so a stopped run resumes at the
@@ -19,16 +20,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS]" >&2
   exit 2
 fi
 out=$1
 threads=${2:-2}
 hidden=${3:-768,512}
 estimator=${4:-standard}
+IFS=, read -r -a epochs <<< "${5:-110,20,60,12}"
 # Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
 if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
+  exit 2
+fi
+if [[ ${#epochs[@]} -ne 4 ]] || ! [[ ${epochs[0]}${epochs[1]}${epochs[2]}${epochs[3]} =~ ^[0-9]+$ ]]; then
+  echo "train-iwae: EPOCHS must be four whole numbers separated by commas, got '${5:-}'" >&2
   exit 2
 fi
 mkdir -p "$out"
@@ -56,8 +62,8 @@ stage() {
   echo "$name $((SECONDS - start))" >> "$out/times.txt"
 }
 
-stage stage1 "" --latent 16 --hidden "$hidden" --epochs 110 --lr 1e-3 --kl-warmup 10 --seed 1
-stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs 20 --lr 3e-4 --seed 2
-stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs 60 --lr 3e-4 --seed 3
-stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs 12 --lr 1e-4 --seed 4
+stage stage1 "" --latent 16 --hidden "$hidden" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup 10 --seed 1
+stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
+stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
+stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs "${epochs[3]}" --lr 1e-4 --seed 4
 awk '{ s += $2 } END { printf "train-iwae: %d s in all (%.1f min)\n", s, s / 60 }' "$out/times.txt" >&2

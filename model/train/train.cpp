@@ -1,5 +1,6 @@
 #include "model/train/train.h"
 
+#include "model/train/flush_denormals.h"
 #include "model/train/iwae_objective.h"
 #include "model/train/shard_pool.h"
 
@@ -163,6 +164,7 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   ShardPool pool(threads);
   float beta = 1.0f;  // the current step's KL weight, read by the shards
   const std::function<void(int)> run_shard = [&](int shard) {
+    const ScopedFlushDenormals flush;  // on the pool's threads; shard 0 runs under the guard below
     const size_t t = static_cast<size_t>(shard);
     const int start = shard_start[t], len = shard_start[t + 1] - shard_start[t];
     shard_sums[t] = shard_forward(state->weights, x.middleCols(start, len), eps.middleCols(start * k, len * k), k,
@@ -170,6 +172,7 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     shard_backward(state->weights, x.middleCols(start, len), beta, state->train, batch, &scratch[t], &grads[t]);
   };
 
+  const ScopedFlushDenormals flush;  // this thread: shard 0, the gradient sum and Adam
   EpochStats stats;
   for (int step = 0; step < steps; ++step) {
     const double position = state->epochs_done + static_cast<double>(step) / steps;

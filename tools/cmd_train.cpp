@@ -188,7 +188,11 @@ Status cmd_train(const TrainOptions& options) {
     return Status::Error("no epoch reached a finite validation loss, so " + flags.out +
                          " was not written (checkpoint: " + flags.out + ".ckpt)");
   }
-  std::fprintf(stderr, "best validation negative ELBO %.2f at epoch %d; model: %s, checkpoint: %s.ckpt\n",
+  // The validation loss is the training objective: the negative ELBO, or the negative IWAE bound with K samples.
+  const std::string objective = state.train.iwae_samples > 1
+                                    ? "negative IWAE bound (K = " + std::to_string(state.train.iwae_samples) + ")"
+                                    : "negative ELBO";
+  std::fprintf(stderr, "best validation %s %.2f at epoch %d; model: %s, checkpoint: %s.ckpt\n", objective.c_str(),
                state.best_val, state.best_epoch, flags.out.c_str(), flags.out.c_str());
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 // Benchmark of the page in headless Chromium (not a test: it prints figures, it asserts nothing).
-//   bash scripts/build-web.sh && node tests/browser/page-bench.mjs [--runs 5] [--drag-steps 240]
+//   bash scripts/build-web.sh && node tests/browser/page-bench.mjs [--runs 5] [--drag-steps 240] [--root DIR]
+// (--root: another copy of build/web, e.g. one built with LW_MODEL=... for a before/after comparison)
 // Measures, against build/web served by sirv on localhost:
 //   - first decoded garment on screen after navigation, empty cache (fresh profile each run)
 //   - the same from cache (second navigation in the same profile)
@@ -18,6 +19,8 @@ const opt = (name, dflt) => {
 };
 const RUNS = opt('runs', 5);
 const DRAG_STEPS = opt('drag-steps', 240);
+const rootIndex = args.indexOf('--root');
+const ROOT_DIR = rootIndex >= 0 ? args[rootIndex + 1] : undefined;
 
 const pct = (arr, p) => {
   const s = [...arr].sort((a, b) => a - b);
@@ -69,7 +72,7 @@ async function drag(page, steps) {
   return page.evaluate(() => ({ frames: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], draw: [...window.__lwPerf.drawMs], map: [...(window.__lwPerf.mapMs || [])], split: [...(window.__lwPerf.split || [])] }));
 }
 
-const server = await startServer();
+const server = await startServer(ROOT_DIR ? { root: ROOT_DIR } : {});
 const cold = [], warm = [];
 let bytesFirstView = 0, bytesTotal = 0, byPath = null;
 let dragStats = null, compareStats = null, engine = '';

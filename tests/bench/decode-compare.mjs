@@ -1,0 +1,65 @@
+// Decode speed of two decoder blobs through the public wasm API (Model.fromBytes, decode(z), batch 1),
+// interleaved in one Node process so both see the same machine load; for before/after figures of a
+// model change (issue 14). Not a test: it prints figures and asserts nothing.
+//   node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar]
+// Each round warms up with 200 calls, then times `calls` calls of each model in turn; prints the median
+// per-call time of each (ms) and the ratio B / A as one JSON line. With the same model in two dtypes
+// (e.g. f32 and f16 blobs), `pixels` says how far apart their outputs are: the largest and the mean
+// |p_A - p_B| of the pixel probabilities (decodeProbabilities) over 1,000 z ~ N(0, I) (fixed seed). Build the module first
+// (bash scripts/build-wasm.sh --module-only); export blobs with `wardrobe export --dtype f16|i8`.
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+import { loadWardrobe } from '../js/fixtures.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : fallback;
+};
+const takesValue = new Set(['--rounds', '--calls']);
+const blobs = args.filter((a, i) => !a.startsWith('--') && !takesValue.has(args[i - 1]));
+if (blobs.length !== 2) {
+  console.error('usage: node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar]');
+  process.exit(2);
+}
+const ROUNDS = option('--rounds', 9);
+const CALLS = option('--calls', 2000);
+
+const wr = await loadWardrobe({ simd: !args.includes('--scalar') });
+const models = blobs.map((p) => wr.Model.fromBytes(new Uint8Array(fs.readFileSync(p))));
+const z = new Float32Array(16).map((_, i) => Math.sin(i) * 1.5);  // a fixed, in-range latent vector
+const times = models.map(() => []);
+for (let round = 0; round < ROUNDS; round++) {
+  models.forEach((model, j) => {
+    for (let i = 0; i < 200; i++) model.decode(z);
+    const start = performance.now();
+    for (let i = 0; i < CALLS; i++) model.decode(z);
+    times[j].push((performance.now() - start) / CALLS);
+  });
+}
+// 1,000 z ~ N(0, I) from a fixed LCG and Box-Muller, so every run compares the same vectors.
+let seed = 7;
+const uniform = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+let worst = 0, total = 0, count = 0;
+for (let s = 0; s < 1000; s++) {
+  const zs = new Float32Array(16).map(normal);
+  const [pa, pb] = models.map((m) => m.decodeProbabilities(zs));
+  if (pa.length !== pb.length) break;  // different architectures: no pixel comparison
+  for (let i = 0; i < pa.length; i++) {
+    const d = Math.abs(pa[i] - pb[i]);
+    worst = Math.max(worst, d);
+    total += d;
+    count++;
+  }
+}
+models.forEach((m) => m.delete());
+const median = (v) => {
+  const s = [...v].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const [a, b] = times.map(median);
+console.log(JSON.stringify({ a: blobs[0], b: blobs[1], a_ms: +a.toFixed(4), b_ms: +b.toFixed(4), ratio: +(b / a).toFixed(3),
+  rounds: ROUNDS, calls: CALLS, simd: !args.includes('--scalar'),
+  pixels: { max_abs: +worst.toPrecision(3), mean_abs: count ? +(total / count).toPrecision(3) : null } }));

@@ -33,10 +33,17 @@ if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
   exit 2
 fi
-if [[ ${#epochs[@]} -ne 4 ]] || ! [[ ${epochs[0]}${epochs[1]}${epochs[2]}${epochs[3]} =~ ^[0-9]+$ ]]; then
-  echo "train-iwae: EPOCHS must be four whole numbers separated by commas, got '${5:-}'" >&2
+# Each count checked on its own, so an empty or zero one ("110,20,,12") is refused now, not at its stage.
+if [[ ${#epochs[@]} -ne 4 ]]; then
+  echo "train-iwae: EPOCHS must be four epoch counts separated by commas, got '${5:-}'" >&2
   exit 2
 fi
+for n in "${epochs[@]}"; do
+  if ! [[ $n =~ ^[1-9][0-9]*$ ]]; then
+    echo "train-iwae: EPOCHS must be four epoch counts of at least 1, got '${5:-}'" >&2
+    exit 2
+  fi
+done
 mkdir -p "$out"
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR

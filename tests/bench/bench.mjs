@@ -27,6 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { LW_RUNTIME_BENCH, ROOT, loadWardrobe, readBytes, runNative, testBlobs } from '../js/fixtures.mjs';
 import { decoderLayers } from './blob_reader.mjs';
 import { decoderOnnx } from './onnx_writer.mjs';
+import { median } from './stats.mjs';
 
 const args = process.argv.slice(2);
 const argValue = (name, fallback) => {
@@ -50,12 +51,6 @@ function latentValues(count) {
     v[i] = (x / 4294967296) * 4 - 2;
   }
   return v;
-}
-
-function median(a) {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 // ---- engines -----------------------------------------------------------------

@@ -81,7 +81,8 @@ class WasmModel {
     if (s.ok()) s = read_model_stats(blob, &stats);
     std::vector<float> kl = std::move(stats.kl_per_dim);
     Mlp mlp;
-    if (s.ok()) s = make_decoder_mlp(params, /*sigmoid_output=*/true, &mlp);
+    // i8 matrices (the page's decoder blob) stay i8 and run the integer kernel.
+    if (s.ok()) s = make_decoder_mlp_from_blob(blob, params, /*sigmoid_output=*/true, &mlp);
     if (s.ok()) s = mlp.reserve(1);
     if (!s.ok()) return fail(s.with_context("model"));
     d_ = config.latent;

@@ -615,12 +615,12 @@ Status BlobReader::read_f32(const std::string& name, const std::vector<uint32_t>
   return Status::Ok();
 }
 
-Status BlobReader::dequantize_i8(const TensorInfo& t, float* dst) const {
+Status BlobReader::quant_scales(const TensorInfo& t, float* scales) const {
   if (t.shape.size() != 2) {
     return Status::Error("tensor " + t.name + ": an i8 tensor must be a matrix (rank 2), found shape " +
                          shape_string(t.shape));
   }
-  const uint32_t rows = t.shape[0], cols = t.shape[1];
+  const uint32_t rows = t.shape[0];
   const std::string scale_name = t.name + kQuantScaleSuffix;
   const TensorInfo* s = find(scale_name);
   if (s == nullptr) return Status::Error("tensor " + t.name + ": i8 storage needs the tensor " + scale_name + ", not found");
@@ -628,17 +628,41 @@ Status BlobReader::dequantize_i8(const TensorInfo& t, float* dst) const {
     return Status::Error("tensor " + scale_name + ": f32 [" + std::to_string(rows) + "] expected, found " +
                          dtype_name(s->dtype) + " " + shape_string(s->shape));
   }
-  const uint8_t* scales = tensor_data(*s);
-  const auto* q = reinterpret_cast<const int8_t*>(tensor_data(t));
+  const uint8_t* bytes = tensor_data(*s);
   for (uint32_t r = 0; r < rows; ++r) {
-    const float scale = f32_from_bits(load_u32(scales + 4 * static_cast<size_t>(r)));
+    const float scale = f32_from_bits(load_u32(bytes + 4 * static_cast<size_t>(r)));
     if (!std::isfinite(scale) || scale < 0.0f || scale > kMaxQuantScale) {
       return Status::Error("tensor " + scale_name + ": scale " + std::to_string(scale) + " of row " +
                            std::to_string(r) + " is not a number in [0, 1e30]");
     }
-    const size_t base = static_cast<size_t>(r) * cols;
-    for (uint32_t c = 0; c < cols; ++c) dst[base + c] = scale * static_cast<float>(q[base + c]);
+    scales[r] = scale;
   }
+  return Status::Ok();
+}
+
+Status BlobReader::dequantize_i8(const TensorInfo& t, float* dst) const {
+  std::vector<float> scales(t.shape.size() == 2 ? t.shape[0] : 0);
+  LW_RETURN_IF_ERROR(quant_scales(t, scales.data()));
+  const uint32_t rows = t.shape[0], cols = t.shape[1];
+  const auto* q = reinterpret_cast<const int8_t*>(tensor_data(t));
+  for (uint32_t r = 0; r < rows; ++r) {
+    const size_t base = static_cast<size_t>(r) * cols;
+    for (uint32_t c = 0; c < cols; ++c) dst[base + c] = scales[r] * static_cast<float>(q[base + c]);
+  }
+  return Status::Ok();
+}
+
+Status BlobReader::view_i8_matrix(const std::string& name, const std::vector<uint32_t>& expected_shape,
+                                  const int8_t** q, std::vector<float>* scale) const {
+  static const DType kAllowed[] = {DType::kI8};
+  uint64_t expected_count = 0;
+  if (!shape_count(expected_shape, &expected_count)) expected_count = 0;
+  const TensorInfo* t = nullptr;
+  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 1, expected_shape, static_cast<size_t>(expected_count), &t));
+  std::vector<float> scales(t->shape.size() == 2 ? t->shape[0] : 0);
+  LW_RETURN_IF_ERROR(quant_scales(*t, scales.data()));
+  *q = reinterpret_cast<const int8_t*>(tensor_data(*t));
+  *scale = std::move(scales);
   return Status::Ok();
 }
 

@@ -123,6 +123,15 @@ class BlobReader {
   Status view_f32(const std::string& name, const std::vector<uint32_t>& expected_shape,
                   const float** out, std::vector<float>* scratch, bool require_finite = true) const;
 
+  // An i8 matrix as stored (docs/FORMAT.md "Quantised matrices"), for the
+  // integer kernels: *q points at its rows x cols bytes in the blob buffer
+  // (row-major; valid while the buffer lives), *scale receives its row scales
+  // [rows]. Fails, naming the tensor, if it is missing, not stored as i8, of
+  // another shape, or its scale tensor is missing, mis-shaped or holds a
+  // value outside [0, 1e30].
+  Status view_i8_matrix(const std::string& name, const std::vector<uint32_t>& expected_shape,
+                        const int8_t** q, std::vector<float>* scale) const;
+
   // Raw integer tensors; the stored dtype must match exactly.
   Status read_u8(const std::string& name, const std::vector<uint32_t>& expected_shape, uint8_t* dst,
                  size_t dst_count) const;
@@ -147,6 +156,8 @@ class BlobReader {
                   T* dst, size_t dst_count) const;
   // dst = the i8 matrix t times its per-row scale tensor.
   Status dequantize_i8(const TensorInfo& t, float* dst) const;
+  // scales [rows] = t's validated per-row scale tensor (t: an i8 matrix).
+  Status quant_scales(const TensorInfo& t, float* scales) const;
 
   std::shared_ptr<const std::vector<uint8_t>> owned_;  // set by parse(vector&&)
   const uint8_t* data_ = nullptr;                      // whole blob [size_ bytes]

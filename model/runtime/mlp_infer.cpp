@@ -40,7 +40,12 @@ Status Mlp::init(const std::vector<MlpLayer>& layers) {
     if (static_cast<long long>(l.in) * l.out > kMaxElements)
       return Status::Error(where + ": weight matrix too large (" + std::to_string(l.out) + " x " +
                            std::to_string(l.in) + ")");
-    if (l.w == nullptr || l.b == nullptr) return Status::Error(where + ": null weights or bias");
+    if ((l.w == nullptr && l.wq == nullptr) || l.b == nullptr)
+      return Status::Error(where + ": null weights or bias");
+    if (l.wq != nullptr && l.wscale == nullptr) return Status::Error(where + ": i8 weights without scales");
+    // The integer kernel needs 127 * in * 1 < 2^31 (kernels/dense_q8.h).
+    if (l.wq != nullptr && l.in > (1 << 24))
+      return Status::Error(where + ": " + std::to_string(l.in) + " inputs, more than i8 layers take (2^24)");
     if (i > 0 && layers[i - 1].out != l.in)
       return Status::Error(where + ": input size " + std::to_string(l.in) +
                            " does not match previous layer's output size " +
@@ -52,12 +57,19 @@ Status Mlp::init(const std::vector<MlpLayer>& layers) {
       default: return Status::Error(where + ": unknown activation");
     }
   }
-  std::vector<kernels::PackedDense> packed(layers.size());
+  std::vector<Packed> packed(layers.size());
   std::vector<Activation> acts(layers.size());
   int max_hidden = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const MlpLayer& l = layers[i];
-    kernels::pack_dense(l.w, l.b, l.in, l.out, &packed[i]);
+    packed[i].in = l.in;
+    packed[i].out = l.out;
+    packed[i].quantized = l.wq != nullptr;
+    if (l.wq != nullptr) {
+      kernels::pack_dense_q8(l.wq, l.wscale, l.b, l.in, l.out, &packed[i].q8);
+    } else {
+      kernels::pack_dense(l.w, l.b, l.in, l.out, &packed[i].f32);
+    }
     acts[i] = l.act;
     if (i + 1 < layers.size()) max_hidden = std::max(max_hidden, l.out);
   }
@@ -78,9 +90,16 @@ Status Mlp::reserve(int n) {
   if (layers_.size() > 1) hidden_[0].resize(count * max_hidden_);
   if (layers_.size() > 2) hidden_[1].resize(count * max_hidden_);
   final_.resize(count * out_dim());
-  size_t ws = 0;
-  for (const kernels::PackedDense& l : layers_) ws = std::max(ws, kernels::dense_workspace_floats(l.in, n));
+  size_t ws = 0, qws = 0;
+  for (const Packed& l : layers_) {
+    if (l.quantized) {
+      qws = std::max(qws, kernels::dense_q8_workspace(l.q8));
+    } else {
+      ws = std::max(ws, kernels::dense_workspace_floats(l.in, n));
+    }
+  }
   workspace_.resize(ws);
+  qworkspace_.resize(qws);
   capacity_ = n;
   return Status::Ok();
 }
@@ -96,7 +115,11 @@ void Mlp::run(const float* x, int n, float* y) {
   const float* src = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     float* dst = i + 1 == layers_.size() ? y : hidden_[i % 2].data();
-    kernels::dense_forward(layers_[i], src, n, dst, acts_[i], workspace_.data());
+    if (layers_[i].quantized) {
+      kernels::dense_q8_forward(layers_[i].q8, src, n, dst, acts_[i], qworkspace_.data());
+    } else {
+      kernels::dense_forward(layers_[i].f32, src, n, dst, acts_[i], workspace_.data());
+    }
     src = dst;
   }
 }
@@ -158,6 +181,30 @@ Status make_decoder_mlp(const VaeParams& params, bool sigmoid_output, Mlp* mlp) 
     const Activation act =
         !last ? Activation::kRelu : (sigmoid_output ? Activation::kSigmoid : Activation::kIdentity);
     layers.push_back(layer_of(params.dec[i], act));
+  }
+  return mlp->init(layers).with_context("decoder");
+}
+
+Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& params, bool sigmoid_output,
+                                  Mlp* mlp) {
+  if (params.dec.empty()) return Status::Error("decoder: no layers");
+  std::vector<MlpLayer> layers;
+  std::vector<std::vector<float>> scales(params.dec.size());  // alive until init has packed them
+  for (size_t i = 0; i < params.dec.size(); ++i) {
+    const Dense& d = params.dec[i];
+    LW_RETURN_IF_ERROR(check_dense(d, "dec." + std::to_string(i)));
+    const bool last = i + 1 == params.dec.size();
+    const Activation act =
+        !last ? Activation::kRelu : (sigmoid_output ? Activation::kSigmoid : Activation::kIdentity);
+    MlpLayer l = layer_of(d, act);
+    const std::string name = "dec." + std::to_string(i) + ".weight";
+    const TensorInfo* t = blob.find(name);
+    if (t != nullptr && t->dtype == DType::kI8) {
+      const std::vector<uint32_t> shape = {static_cast<uint32_t>(d.out()), static_cast<uint32_t>(d.in())};
+      LW_RETURN_IF_ERROR(blob.view_i8_matrix(name, shape, &l.wq, &scales[i]).with_context("decoder"));
+      l.wscale = scales[i].data();
+    }
+    layers.push_back(l);
   }
   return mlp->init(layers).with_context("decoder");
 }

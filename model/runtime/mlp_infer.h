@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "model/runtime/kernels/activation.h"
+#include "model/runtime/kernels/dense_q8.h"
 #include "model/runtime/kernels/pack.h"
+#include "model/runtime/blob.h"
 #include "model/runtime/status.h"
 #include "model/runtime/vae_params.h"
 
@@ -19,11 +21,15 @@ namespace lw {
 
 using kernels::Activation;
 
-// One dense layer y = act(W x + b) in the training code's layout. The
-// pointers are only read during Mlp::init.
+// One dense layer y = act(W x + b) in the training code's layout, or with
+// i8 weights (a blob's quantised matrix): then the layer runs the integer
+// kernel (kernels/dense_q8.h) and w is not read. The pointers are only read
+// during Mlp::init.
 struct MlpLayer {
   const float* w = nullptr;  // [out x in] column-major: W(o, i) = w[o + i * out]
   const float* b = nullptr;  // [out]
+  const int8_t* wq = nullptr;      // if set: [out x in] row-major i8, W(o, i) = wq[o * in + i] * wscale[o]
+  const float* wscale = nullptr;   // [out] row scales (finite, >= 0), with wq
   int in = 0;                // input features, >= 1
   int out = 0;               // output features, >= 1
   Activation act = Activation::kIdentity;
@@ -54,6 +60,8 @@ class Mlp {
   int num_layers() const { return static_cast<int>(layers_.size()); }
   int in_dim() const { return empty() ? 0 : layers_.front().in; }
   int out_dim() const { return empty() ? 0 : layers_.back().out; }
+  // Whether layer i runs the integer kernel (i8 weights).
+  bool quantized(int i) const { return i >= 0 && i < num_layers() && layers_[i].quantized; }
   // Activation of layer i (kIdentity for an index out of range).
   Activation activation(int i) const {
     return i >= 0 && i < num_layers() ? acts_[i] : Activation::kIdentity;
@@ -63,18 +71,33 @@ class Mlp {
   Status check_batch(const void* x, int n, const void* y) const;
   void run(const float* x, int n, float* y);
 
-  std::vector<kernels::PackedDense> layers_;  // layers_[i]: packed W, b of layer i
+  struct Packed {
+    int in = 0, out = 0;
+    bool quantized = false;         // which of the two below holds the layer
+    kernels::PackedDense f32;       // float weights, kernels/dense.h
+    kernels::PackedDenseQ8 q8;      // i8 weights, kernels/dense_q8.h
+  };
+  std::vector<Packed> layers_;                // layers_[i]: packed W, b of layer i
   std::vector<Activation> acts_;              // acts_[i]: activation of layer i
   int max_hidden_ = 0;                        // widest hidden (non-final) layer output
   int capacity_ = 0;                          // batch size the buffers below hold
   std::vector<float> hidden_[2];              // ping-pong [capacity_ x max_hidden_]
   std::vector<float> final_;                  // [capacity_ x out_dim()] for forward_u8/rgba
   std::vector<float> workspace_;              // kernels' packed inputs, see dense_workspace_floats
+  std::vector<int16_t> qworkspace_;           // quantised inputs of i8 layers, see dense_q8_workspace
 };
 
 // Decoder z [latent] -> pixels [input_dim]: ReLU hidden layers, then logits
 // (sigmoid_output = false) or probabilities (true, fused sigmoid).
 Status make_decoder_mlp(const VaeParams& params, bool sigmoid_output, Mlp* mlp);
+
+// The same decoder built from a model blob as stored: a weight matrix stored
+// as i8 (docs/FORMAT.md "Quantised matrices") keeps its bytes and runs the
+// integer kernel; f32 and f16 matrices run the float kernel on params (read
+// from the same blob by read_model_blob). Errors: a decoder tensor missing or
+// of the wrong shape, a bad scale tensor.
+Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& params, bool sigmoid_output,
+                                  Mlp* mlp);
 
 // Encoder x [input_dim] -> [mu | logvar], 2 * latent outputs per sample: the
 // two linear heads are stacked into one layer (mu first).

@@ -5,9 +5,10 @@
 //
 // z.f32 holds n * latent little-endian floats (sample-major); out.f32 gets
 // n * 784 pixel probabilities sigmoid(logits). `mlp` (default) runs the
-// inference kernels behind lw::Mlp, the same code the wasm module runs;
-// `eigen` runs the training code's decoder (lw::decode, plain Eigen) as an
-// independent reference. Prints {"n":..,"latent":..,"pixels":..} on success.
+// inference kernels behind lw::Mlp built as the wasm module builds it
+// (make_decoder_mlp_from_blob: i8 matrices on the integer kernel); `eigen`
+// runs the training code's decoder (lw::decode, plain Eigen, the weights as
+// floats: i8 ones dequantised) as an independent reference. Prints {"n":..,"latent":..,"pixels":..} on success.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -32,8 +33,9 @@ lw::Status run(int argc, char** argv) {
   lw::VaeConfig config;
   lw::VaeParams params;
   uint32_t parts = 0;
-  LW_RETURN_IF_ERROR(lw::read_model_blob(model_bytes.data(), model_bytes.size(), &config, &params, &parts)
-                         .with_context(argv[1]));
+  lw::BlobReader blob;
+  LW_RETURN_IF_ERROR(lw::BlobReader::parse(model_bytes.data(), model_bytes.size(), &blob).with_context(argv[1]));
+  LW_RETURN_IF_ERROR(lw::read_model_blob(blob, &config, &params, &parts).with_context(argv[1]));
   if (!(parts & lw::kPartDecoder)) return lw::Status::Error(std::string(argv[1]) + ": no decoder part");
   const int d = config.latent;
   const size_t row_bytes = static_cast<size_t>(d) * sizeof(float);
@@ -48,7 +50,7 @@ lw::Status run(int argc, char** argv) {
   std::vector<float> probs(static_cast<size_t>(n) * pixels);
   if (impl == "mlp") {
     lw::Mlp mlp;
-    LW_RETURN_IF_ERROR(lw::make_decoder_mlp(params, /*sigmoid_output=*/true, &mlp));
+    LW_RETURN_IF_ERROR(lw::make_decoder_mlp_from_blob(blob, params, /*sigmoid_output=*/true, &mlp));
     LW_RETURN_IF_ERROR(mlp.forward(z.data(), n, probs.data()));
   } else {
     lw::VaeScratch scratch;

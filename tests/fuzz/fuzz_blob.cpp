@@ -1,6 +1,7 @@
 // Fuzz target: the LWARDROB container parser (BlobReader::parse), every
 // typed accessor on what it accepts, and the model / checkpoint readers on
-// top of it (read_model_blob, read_model_stats, read_checkpoint).
+// top of it (read_model_blob, read_model_stats, read_checkpoint, and the
+// decoder the wasm module builds from a blob, make_decoder_mlp_from_blob).
 //
 // Each input is tried as given and again with its checksums recomputed
 // (fuzz_util.h), so mutations also reach the structural checks.
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "model/runtime/blob.h"
+#include "model/runtime/mlp_infer.h"
 #include "model/runtime/vae_io.h"
 #include "model/train/checkpoint.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -107,6 +109,16 @@ void check_model(const BlobReader& blob) {
   LW_FUZZ_CHECK(((parts & kPartDecoder) != 0) == (params.dec.size() == config.hidden.size() + 1));
   for (const ParamRef<float>& p : params.params()) {
     for (size_t i = 0; i < p.size(); ++i) LW_FUZZ_CHECK(std::isfinite(p.data[i]));
+  }
+  if (parts & kPartDecoder) {
+    // The page's decoder build (i8 matrices on the integer kernel) accepts
+    // whatever read_model_blob accepted, and decodes without a report.
+    Mlp decoder;
+    const Status built = make_decoder_mlp_from_blob(blob, params, /*sigmoid_output=*/true, &decoder);
+    if (!built.ok()) fail("make_decoder_mlp_from_blob of an accepted model", built);
+    std::vector<float> z(static_cast<size_t>(config.latent), 0.5f);
+    std::vector<uint8_t> pixels(static_cast<size_t>(decoder.out_dim()));
+    LW_FUZZ_CHECK(decoder.forward_u8(z.data(), 1, pixels.data()).ok());
   }
   ModelStats stats;
   (void)read_model_stats(blob, &stats);

@@ -76,7 +76,7 @@ TEST_CASE("dense_q8: SIMD, portable path and the oracle agree bit for bit", "[ke
   for (int in : ins) {
     for (int out : outs) {
       const QLayer l = random_qlayer(in, out, &rng);
-      for (int n : {1, 3}) {
+      for (int n : {1, 3, 6}) {
         const std::vector<float> x = random_inputs(static_cast<size_t>(n) * in, &rng);
         for (Activation act : acts) {
           const Outputs o = run_all(l, x, n, act);
@@ -176,5 +176,7 @@ TEST_CASE("dense_q8: a sample's result does not depend on the batch", "[kernels]
     const std::vector<float> one(x.begin() + s * 100, x.begin() + (s + 1) * 100);
     const Outputs single = run_all(l, one, 1, Activation::kRelu);
     CHECK(std::memcmp(single.simd.data(), batch.simd.data() + s * 70, 70 * sizeof(float)) == 0);
+    // The portable path works in blocks of kQ8Rows (4) samples: sample 4 is in a second block.
+    CHECK(std::memcmp(single.portable.data(), batch.portable.data() + s * 70, 70 * sizeof(float)) == 0);
   }
 }

@@ -36,6 +36,7 @@ constexpr int kQ8Step = 4;    // inputs per step: two i16 pairs per dot
 #endif
 constexpr int kQ8Group = LW_Q8_GROUP;  // panels per group (20 outputs, see dense_q8.cpp)
 constexpr int kQ8MaxAct = 16383;
+constexpr int kQ8Rows = 4;    // samples per pass over the weights in the portable path
 
 // Packed layout: outputs in panels of kQ8Panel, panels in groups of up to
 // kQ8Group; inputs padded with zeros to steps * kQ8Step. Group g is stored
@@ -66,7 +67,7 @@ struct PackedDenseQ8 {
 void pack_dense_q8(const int8_t* q, const float* scale, const float* b, int in, int out,
                    PackedDenseQ8* packed);
 
-// int16 workspace dense_q8_forward needs: steps * kQ8Step.
+// int16 workspace dense_q8_forward needs: kQ8Rows * steps * kQ8Step.
 size_t dense_q8_workspace(const PackedDenseQ8& layer);
 
 // x: [n x in] row-major floats, y: [n x out] row-major; ws as above. x, y

@@ -102,7 +102,7 @@ TEST_CASE("dense_q8: within the activation quantisation error of double precisio
     double amax = 0;
     for (float v : x) amax = std::max(amax, std::fabs(static_cast<double>(v)));
     const int padded = (in + 3) / 4 * 4;
-    const int qmax = static_cast<int>(std::min<long long>(16383, 2147483647LL / (127LL * padded)));
+    const int qmax = static_cast<int>(std::min<long long>(16383, 2147483647LL / (128LL * padded)));
     const double sx = amax / qmax;
     for (int r = 0; r < out; ++r) {
       double exact = l.b[r], abs_q = 0, abs_sum = std::fabs(l.b[r]);
@@ -120,17 +120,18 @@ TEST_CASE("dense_q8: within the activation quantisation error of double precisio
 }
 
 TEST_CASE("dense_q8: worst-case inputs do not overflow the int32 accumulators", "[kernels][q8]") {
-  // Every weight +-127 and every input at +-max: the largest possible sums.
-  for (int in : {768, 1032, 1033, 4000}) {
-    QLayer l{in, 8, std::vector<int8_t>(static_cast<size_t>(in) * 8), std::vector<float>(8, 1.0f / 127),
+  // Every weight -128 (readable, though never written) or 127 and every input
+  // at the maximum: the largest possible sums.
+  for (int in : {768, 1024, 1025, 1032, 1033, 4000}) {
+    QLayer l{in, 8, std::vector<int8_t>(static_cast<size_t>(in) * 8), std::vector<float>(8, 1.0f / 128),
              std::vector<float>(8, 0.0f)};
-    for (size_t i = 0; i < l.q.size(); ++i) l.q[i] = static_cast<int8_t>((i / in) % 2 == 0 ? 127 : -127);
+    for (size_t i = 0; i < l.q.size(); ++i) l.q[i] = static_cast<int8_t>((i / in) % 2 == 0 ? -128 : 127);
     std::vector<float> x(static_cast<size_t>(in), 3.0f);
     const Outputs o = run_all(l, x, 1, Activation::kIdentity);
     INFO("in " << in);
     CHECK(same_bits(o.simd, o.ref));  // the oracle sums in int64
-    CHECK(o.simd[0] == Approx(3.0 * in).epsilon(1e-4));
-    CHECK(o.simd[1] == Approx(-3.0 * in).epsilon(1e-4));
+    CHECK(o.simd[0] == Approx(-3.0 * in).epsilon(1e-4));
+    CHECK(o.simd[1] == Approx(3.0 * in * 127 / 128).epsilon(1e-4));
   }
 }
 
@@ -176,7 +177,6 @@ TEST_CASE("dense_q8: a sample's result does not depend on the batch", "[kernels]
     const std::vector<float> one(x.begin() + s * 100, x.begin() + (s + 1) * 100);
     const Outputs single = run_all(l, one, 1, Activation::kRelu);
     CHECK(std::memcmp(single.simd.data(), batch.simd.data() + s * 70, 70 * sizeof(float)) == 0);
-    // The portable path works in blocks of kQ8Rows (4) samples: sample 4 is in a second block.
     CHECK(std::memcmp(single.portable.data(), batch.portable.data() + s * 70, 70 * sizeof(float)) == 0);
   }
 }

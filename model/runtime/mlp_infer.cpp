@@ -43,9 +43,9 @@ Status Mlp::init(const std::vector<MlpLayer>& layers) {
     if ((l.w == nullptr && l.wq == nullptr) || l.b == nullptr)
       return Status::Error(where + ": null weights or bias");
     if (l.wq != nullptr && l.wscale == nullptr) return Status::Error(where + ": i8 weights without scales");
-    // The integer kernel needs 127 * in * 1 < 2^31 (kernels/dense_q8.h).
-    if (l.wq != nullptr && l.in > (1 << 24))
-      return Status::Error(where + ": " + std::to_string(l.in) + " inputs, more than i8 layers take (2^24)");
+    // The integer kernel needs 128 * padded inputs < 2^31 (kernels/dense_q8.h).
+    if (l.wq != nullptr && l.in > (1 << 23))
+      return Status::Error(where + ": " + std::to_string(l.in) + " inputs, more than i8 layers take (2^23)");
     if (i > 0 && layers[i - 1].out != l.in)
       return Status::Error(where + ": input size " + std::to_string(l.in) +
                            " does not match previous layer's output size " +

@@ -28,8 +28,10 @@ Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeP
 
 // Replaces the weights of the chosen parts (kPartEncoder | kPartDecoder, those present in params)
 // by what a blob with that storage holds once read back: f16 rounding, or i8 matrices with per-row
-// scales (docs/FORMAT.md). What the web page runs from its f16 or i8 blobs, so tools can score
-// exactly that. f32 changes nothing. Errors: a value the storage cannot hold (f16 overflow, a
+// scales (docs/FORMAT.md). The weights the web page runs from its f16 or i8 blobs, so tools can
+// score them. (The page's i8 decoder also rounds each layer's input to 15 bits on the integer
+// kernel, kernels/dense_q8.h, which this does not model: at most 5.4e-4 per pixel probability on
+// the default model, tests/js/golden.test.mjs.) f32 changes nothing. Errors: a value the storage cannot hold (f16 overflow, a
 // non-finite weight for i8); params is unchanged then.
 Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* params,
                           uint32_t parts = kPartEncoder | kPartDecoder);

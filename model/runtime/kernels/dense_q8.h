@@ -16,9 +16,9 @@
 //   q_i = round-half-even(x_i / s_x), in [-qmax, qmax]
 //   acc_o = sum_i W8(o, i) * q_i                    exact in int32
 //   y_o = act(b_o + float(acc_o) * (scale_o * s_x))
-// qmax = min(16383, floor((2^31 - 1) / (127 * padded_in))) so acc_o cannot
-// overflow: 16383 (15-bit activations, a relative step of 6e-5 of the
-// sample's largest value) for every layer up to 1,032 inputs.
+// qmax = min(16383, floor((2^31 - 1) / (128 * padded_in))) so acc_o cannot
+// overflow even with -128 weights: 16383 (15-bit activations, a relative step
+// of 6e-5 of the sample's largest value) for every layer up to 1,024 inputs.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +36,6 @@ constexpr int kQ8Step = 4;    // inputs per step: two i16 pairs per dot
 #endif
 constexpr int kQ8Group = LW_Q8_GROUP;  // panels per group (20 outputs, see dense_q8.cpp)
 constexpr int kQ8MaxAct = 16383;
-constexpr int kQ8Rows = 4;    // samples per pass over the weights in the portable path
 
 // Packed layout: outputs in panels of kQ8Panel, panels in groups of up to
 // kQ8Group; inputs padded with zeros to steps * kQ8Step. Group g is stored
@@ -63,11 +62,11 @@ struct PackedDenseQ8 {
 
 // Packs q ([out x in] row-major: W8(o, i) = q[o * in + i], the blob's i8
 // layout), scale [out] (finite, >= 0) and b [out]. Sizes >= 1 and in small
-// enough that qmax >= 1 (in <= 16,000,000), checked by the caller.
+// enough that qmax >= 1 (in <= 2^23), checked by the caller.
 void pack_dense_q8(const int8_t* q, const float* scale, const float* b, int in, int out,
                    PackedDenseQ8* packed);
 
-// int16 workspace dense_q8_forward needs: kQ8Rows * steps * kQ8Step.
+// int16 workspace dense_q8_forward needs: steps * kQ8Step.
 size_t dense_q8_workspace(const PackedDenseQ8& layer);
 
 // x: [n x in] row-major floats, y: [n x out] row-major; ws as above. x, y

@@ -652,13 +652,20 @@ Status BlobReader::dequantize_i8(const TensorInfo& t, float* dst) const {
   return Status::Ok();
 }
 
+Status BlobReader::lookup_shape(const std::string& name, const DType* allowed, int n_allowed,
+                                const std::vector<uint32_t>& expected_shape, const TensorInfo** info) const {
+  // An expected shape whose count overflows cannot match any parsed tensor,
+  // so lookup() reports the shape mismatch before the count matters.
+  uint64_t expected_count = 0;
+  if (!shape_count(expected_shape, &expected_count)) expected_count = 0;
+  return lookup(name, allowed, n_allowed, expected_shape, static_cast<size_t>(expected_count), info);
+}
+
 Status BlobReader::view_i8_matrix(const std::string& name, const std::vector<uint32_t>& expected_shape,
                                   const int8_t** q, std::vector<float>* scale) const {
   static const DType kAllowed[] = {DType::kI8};
-  uint64_t expected_count = 0;
-  if (!shape_count(expected_shape, &expected_count)) expected_count = 0;
   const TensorInfo* t = nullptr;
-  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 1, expected_shape, static_cast<size_t>(expected_count), &t));
+  LW_RETURN_IF_ERROR(lookup_shape(name, kAllowed, 1, expected_shape, &t));
   std::vector<float> scales(t->shape.size() == 2 ? t->shape[0] : 0);
   LW_RETURN_IF_ERROR(quant_scales(*t, scales.data()));
   *q = reinterpret_cast<const int8_t*>(tensor_data(*t));
@@ -669,12 +676,8 @@ Status BlobReader::view_i8_matrix(const std::string& name, const std::vector<uin
 Status BlobReader::view_f32(const std::string& name, const std::vector<uint32_t>& expected_shape,
                             const float** out, std::vector<float>* scratch, bool require_finite) const {
   static const DType kAllowed[] = {DType::kF32, DType::kF16, DType::kI8};
-  // An expected shape whose count overflows cannot match any parsed tensor,
-  // so lookup() reports the shape mismatch before the count matters.
-  uint64_t expected_count = 0;
-  if (!shape_count(expected_shape, &expected_count)) expected_count = 0;
   const TensorInfo* t = nullptr;
-  LW_RETURN_IF_ERROR(lookup(name, kAllowed, 3, expected_shape, static_cast<size_t>(expected_count), &t));
+  LW_RETURN_IF_ERROR(lookup_shape(name, kAllowed, 3, expected_shape, &t));
   // count * element size <= buffer size, so it fits in size_t.
   const size_t n = static_cast<size_t>(t->count());
   const uint8_t* src = tensor_data(*t);

@@ -151,6 +151,9 @@ class BlobReader {
   Status lookup(const std::string& name, const DType* allowed, int n_allowed,
                 const std::vector<uint32_t>& expected_shape, size_t dst_count,
                 const TensorInfo** info) const;
+  // lookup() for a caller without a destination: the count is the expected shape's.
+  Status lookup_shape(const std::string& name, const DType* allowed, int n_allowed,
+                      const std::vector<uint32_t>& expected_shape, const TensorInfo** info) const;
   template <typename T>
   Status read_int(const std::string& name, DType dtype, const std::vector<uint32_t>& expected_shape,
                   T* dst, size_t dst_count) const;

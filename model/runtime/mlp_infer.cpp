@@ -62,8 +62,6 @@ Status Mlp::init(const std::vector<MlpLayer>& layers) {
   int max_hidden = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
     const MlpLayer& l = layers[i];
-    packed[i].in = l.in;
-    packed[i].out = l.out;
     packed[i].quantized = l.wq != nullptr;
     if (l.wq != nullptr) {
       kernels::pack_dense_q8(l.wq, l.wscale, l.b, l.in, l.out, &packed[i].q8);
@@ -95,7 +93,7 @@ Status Mlp::reserve(int n) {
     if (l.quantized) {
       qws = std::max(qws, kernels::dense_q8_workspace(l.q8));
     } else {
-      ws = std::max(ws, kernels::dense_workspace_floats(l.in, n));
+      ws = std::max(ws, kernels::dense_workspace_floats(l.f32.in, n));
     }
   }
   workspace_.resize(ws);
@@ -172,21 +170,11 @@ Status check_dense(const Dense& d, const std::string& name) {
 
 }  // namespace
 
-Status make_decoder_mlp(const VaeParams& params, bool sigmoid_output, Mlp* mlp) {
-  if (params.dec.empty()) return Status::Error("decoder: no layers");
-  std::vector<MlpLayer> layers;
-  for (size_t i = 0; i < params.dec.size(); ++i) {
-    LW_RETURN_IF_ERROR(check_dense(params.dec[i], "dec." + std::to_string(i)));
-    const bool last = i + 1 == params.dec.size();
-    const Activation act =
-        !last ? Activation::kRelu : (sigmoid_output ? Activation::kSigmoid : Activation::kIdentity);
-    layers.push_back(layer_of(params.dec[i], act));
-  }
-  return mlp->init(layers).with_context("decoder");
-}
+namespace {
 
-Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& params, bool sigmoid_output,
-                                  Mlp* mlp) {
+// The decoder's layers from params; with a blob, each weight matrix the blob
+// stores as i8 keeps its bytes (MlpLayer::wq) and runs the integer kernel.
+Status make_decoder(const VaeParams& params, const BlobReader* blob, bool sigmoid_output, Mlp* mlp) {
   if (params.dec.empty()) return Status::Error("decoder: no layers");
   std::vector<MlpLayer> layers;
   std::vector<std::vector<float>> scales(params.dec.size());  // alive until init has packed them
@@ -198,15 +186,26 @@ Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& param
         !last ? Activation::kRelu : (sigmoid_output ? Activation::kSigmoid : Activation::kIdentity);
     MlpLayer l = layer_of(d, act);
     const std::string name = "dec." + std::to_string(i) + ".weight";
-    const TensorInfo* t = blob.find(name);
+    const TensorInfo* t = blob != nullptr ? blob->find(name) : nullptr;
     if (t != nullptr && t->dtype == DType::kI8) {
       const std::vector<uint32_t> shape = {static_cast<uint32_t>(d.out()), static_cast<uint32_t>(d.in())};
-      LW_RETURN_IF_ERROR(blob.view_i8_matrix(name, shape, &l.wq, &scales[i]).with_context("decoder"));
+      LW_RETURN_IF_ERROR(blob->view_i8_matrix(name, shape, &l.wq, &scales[i]).with_context("decoder"));
       l.wscale = scales[i].data();
     }
     layers.push_back(l);
   }
   return mlp->init(layers).with_context("decoder");
+}
+
+}  // namespace
+
+Status make_decoder_mlp(const VaeParams& params, bool sigmoid_output, Mlp* mlp) {
+  return make_decoder(params, nullptr, sigmoid_output, mlp);
+}
+
+Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& params, bool sigmoid_output,
+                                  Mlp* mlp) {
+  return make_decoder(params, &blob, sigmoid_output, mlp);
 }
 
 Status make_encoder_mlp(const VaeParams& params, Mlp* mlp) {

@@ -58,8 +58,8 @@ class Mlp {
 
   bool empty() const { return layers_.empty(); }
   int num_layers() const { return static_cast<int>(layers_.size()); }
-  int in_dim() const { return empty() ? 0 : layers_.front().in; }
-  int out_dim() const { return empty() ? 0 : layers_.back().out; }
+  int in_dim() const { return empty() ? 0 : layers_.front().in(); }
+  int out_dim() const { return empty() ? 0 : layers_.back().out(); }
   // Whether layer i runs the integer kernel (i8 weights).
   bool quantized(int i) const { return i >= 0 && i < num_layers() && layers_[i].quantized; }
   // Activation of layer i (kIdentity for an index out of range).
@@ -72,10 +72,11 @@ class Mlp {
   void run(const float* x, int n, float* y);
 
   struct Packed {
-    int in = 0, out = 0;
     bool quantized = false;         // which of the two below holds the layer
     kernels::PackedDense f32;       // float weights, kernels/dense.h
     kernels::PackedDenseQ8 q8;      // i8 weights, kernels/dense_q8.h
+    int in() const { return quantized ? q8.in : f32.in; }
+    int out() const { return quantized ? q8.out : f32.out; }
   };
   std::vector<Packed> layers_;                // layers_[i]: packed W, b of layer i
   std::vector<Activation> acts_;              // acts_[i]: activation of layer i

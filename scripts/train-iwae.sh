@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN]" >&2
   exit 2
 fi
 out=$1
@@ -28,6 +28,11 @@ threads=${2:-2}
 hidden=${3:-768,512}
 estimator=${4:-standard}
 IFS=, read -r -a epochs <<< "${5:-110,20,60,12}"
+# A convolutional encoder (wardrobe train --conv) and a decoder of its own
+# (--decoder-hidden); empty: the MLP encoder and the mirrored decoder.
+arch=()
+[[ -n ${6:-} ]] && arch+=(--conv "$6")
+[[ -n ${7:-} ]] && arch+=(--decoder-hidden "$7")
 # Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
 if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
@@ -69,7 +74,7 @@ stage() {
   echo "$name $((SECONDS - start))" >> "$out/times.txt"
 }
 
-stage stage1 "" --latent 16 --hidden "$hidden" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup 10 --seed 1
+stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup 10 --seed 1
 stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
 stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
 stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs "${epochs[3]}" --lr 1e-4 --seed 4

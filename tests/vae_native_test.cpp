@@ -30,6 +30,15 @@ TEST_CASE("VAE gradients match central finite differences for every tensor", "[v
   config.input_dim = 12;
   config.hidden = {7, 5};
   config.latent = 3;
+  if (GENERATE(false, true)) {
+    // A convolutional encoder on a 6 x 6 image: stride 1 then stride 2, both
+    // zero-padded (the borders' patches hold padding), and a decoder of its own.
+    config.input_dim = 36;
+    config.conv = {{3, 3, 1, 1}, {4, 3, 2, 1}};  // 6x6x1 -> 6x6x3 -> 3x3x4
+    config.hidden = {5};
+    config.dec_hidden = {6, 7};
+  }
+  REQUIRE(config.validate().ok());
   VaeParamsT<double> p;
   init_params(config, 42, &p);
   // Non-zero biases so their gradients are exercised away from ReLU kinks.
@@ -68,7 +77,7 @@ TEST_CASE("VAE gradients match central finite differences for every tensor", "[v
       const double err = std::abs(numeric - analytic[t].data[i]) / std::max(1.0, std::abs(numeric));
       max_err = std::max(max_err, err);
     }
-    INFO("tensor " << params[t].name << " beta " << beta);
+    INFO("tensor " << params[t].name << " beta " << beta << " model " << config.describe());
     CHECK(max_err < 1e-6);
   }
 }

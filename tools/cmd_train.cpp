@@ -26,6 +26,13 @@ namespace {
 Status configure(const TrainOptions& o, VaeConfig* config, TrainConfig* train) {
   config->latent = o.latent;
   config->hidden = o.hidden;
+  config->dec_hidden = o.decoder_hidden;
+  config->conv.clear();
+  for (const std::string& text : o.conv) {
+    ConvSpec spec;
+    LW_RETURN_IF_ERROR(parse_conv_spec(text, &spec).with_context("--conv"));
+    config->conv.push_back(spec);
+  }
   train->epochs = o.epochs;
   train->batch = o.batch;
   train->lr = o.lr;

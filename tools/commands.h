@@ -19,6 +19,8 @@ struct TrainOptions {
   std::string log;           // JSON lines, one per epoch ("" = OUT.log.jsonl)
   int latent = 16;
   std::vector<int> hidden = {512, 256};
+  std::vector<std::string> conv;     // encoder convolutions, "c32k4s2p1" each (VaeConfig::describe's form)
+  std::vector<int> decoder_hidden;   // empty: --hidden reversed
   int epochs = 20;
   int batch = 128;
   float lr = 1e-3f;

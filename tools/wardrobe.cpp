@@ -67,7 +67,8 @@ struct Usage {
 };
 const Usage kUsage[] = {
     {"train",
-     "train --out PATH [--data DIR] [--latent 16] [--hidden 512,256] [--epochs 20] [--batch 128] [--lr 1e-3]\n"
+     "train --out PATH [--data DIR] [--latent 16] [--hidden 512,256] [--conv c32k4s2p1,...] [--decoder-hidden H,...]\n"
+     "        [--epochs 20] [--batch 128] [--lr 1e-3]\n"
      "        [--schedule constant|cosine] [--lr-min 0] [--kl-warmup EPOCHS] [--seed 1] [--validation 5000]\n"
      "        [--resume PATH.ckpt | --init MODEL] [--iwae-samples 1] [--log PATH] [--no-binarize] [--threads N]\n"
      "        [--iwae-gradient standard|dreg] [--quiet]\n"
@@ -141,8 +142,14 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   sub->add_option("--out", o->out, "best model (weights blob); PATH.ckpt is the latest checkpoint")->required();
   add_data(sub, &o->data);
   sub->add_option("--latent", o->latent, "latent dimensions")->check(int_in(1, 1024))->capture_default_str();
-  sub->add_option("--hidden", o->hidden, "encoder hidden sizes, input side first")
+  sub->add_option("--hidden", o->hidden, "encoder (dense) hidden sizes, input side first")
       ->delimiter(',')->check(int_in(1, 16384))->capture_default_str();
+  sub->add_option("--conv", o->conv,
+                  "encoder convolutions before the dense layers, input side first, each cCHANNELSkKERNELsSTRIDEpPAD "
+                  "(e.g. c32k4s2p1,c64k4s2p1; ReLU)")
+      ->delimiter(',');
+  sub->add_option("--decoder-hidden", o->decoder_hidden, "decoder hidden sizes, z side first (default: --hidden reversed)")
+      ->delimiter(',')->check(int_in(1, 16384));
   sub->add_option("--epochs", o->epochs, "epochs in total")->check(int_in(1, 100000))->capture_default_str();
   sub->add_option("--batch", o->batch, "images per step")->check(int_in(1, 65536))->capture_default_str();
   sub->add_option("--lr", o->lr, "peak learning rate")->check(real_in(1e-7, false, 0.5, false))->capture_default_str();

@@ -43,7 +43,12 @@ constexpr size_t kOffPayloadSize = 120;
 constexpr size_t kOffTableCrc = 128;
 constexpr size_t kOffMetaCrc = 132;
 constexpr size_t kOffPayloadCrc = 136;
-constexpr size_t kOffReserved = 140;  // zeros up to kOffHeaderCrc
+constexpr size_t kOffNumConv = 140;       // version 2
+constexpr size_t kOffConv = 144;          // version 2: u32[4][4] (channels, kernel, stride, padding)
+constexpr size_t kOffNumDecHidden = 208;  // version 2
+constexpr size_t kOffDecHidden = 212;     // version 2: u32[8]
+constexpr size_t kOffReservedV2 = 244;    // version 2: zeros up to kOffHeaderCrc
+constexpr size_t kOffReserved = 140;  // version 1: zeros up to kOffHeaderCrc
 constexpr size_t kOffHeaderCrc = 252;
 static_assert(kOffHeaderCrc + 4 == kBlobHeaderSize, "header layout");
 
@@ -217,6 +222,14 @@ Status check_arch(const Architecture& a) {
     return Status::Error("hidden layer count " + std::to_string(a.hidden.size()) + " exceeds the maximum " +
                          std::to_string(kBlobMaxHidden));
   }
+  if (a.decoder_hidden.size() > kBlobMaxHidden) {
+    return Status::Error("decoder hidden layer count " + std::to_string(a.decoder_hidden.size()) +
+                         " exceeds the maximum " + std::to_string(kBlobMaxHidden));
+  }
+  if (a.conv.size() > kBlobMaxConv) {
+    return Status::Error("convolution count " + std::to_string(a.conv.size()) + " exceeds the maximum " +
+                         std::to_string(kBlobMaxConv));
+  }
   if (a.hidden_activation != kActNone && a.hidden_activation != kActReLU) {
     return Status::Error("unknown hidden activation code " + std::to_string(a.hidden_activation) +
                          " (known: 0 none, 1 ReLU)");
@@ -300,23 +313,39 @@ Status BlobReader::parse(std::vector<uint8_t>&& bytes, BlobReader* out) {
 
 namespace {
 
-// "Header": the architecture fields (hidden sizes in use, unused slots zero).
-Status parse_architecture(const uint8_t* h, Architecture* arch) {
+// A count and its u32 slots (`width` per entry, `slots` entries): the entries
+// in use, the unused slots zero.
+Status parse_slots(const uint8_t* h, size_t count_offset, size_t slots_offset, uint32_t slots, uint32_t width,
+                   const char* what, std::vector<uint32_t>* values) {
+  const uint32_t count = load_u32(h + count_offset);
+  if (count > slots) {
+    return Status::Error(std::string(what) + " count " + std::to_string(count) + " exceeds the maximum " +
+                         std::to_string(slots));
+  }
+  for (uint32_t i = 0; i < slots * width; ++i) {
+    const uint32_t v = load_u32(h + slots_offset + 4 * i);
+    if (i < count * width) {
+      values->push_back(v);
+    } else if (v != 0) {
+      return Status::Error(std::string("unused ") + what + " slot " + std::to_string(i / width) + " holds " +
+                           std::to_string(v) + ", expected 0 (" + std::to_string(count) + " in use)");
+    }
+  }
+  return Status::Ok();
+}
+
+// "Header": the architecture fields (sizes in use, unused slots zero); the
+// convolutions and the decoder's hidden sizes from version 2 on.
+Status parse_architecture(const uint8_t* h, uint32_t version, Architecture* arch) {
   arch->input_dim = load_u32(h + kOffInputDim);
   arch->latent = load_u32(h + kOffLatent);
-  const uint32_t num_hidden = load_u32(h + kOffNumHidden);
-  if (num_hidden > kBlobMaxHidden) {
-    return Status::Error("hidden layer count " + std::to_string(num_hidden) + " exceeds the maximum " +
-                         std::to_string(kBlobMaxHidden));
-  }
-  for (uint32_t i = 0; i < kBlobMaxHidden; ++i) {
-    const uint32_t v = load_u32(h + kOffHidden + 4 * i);
-    if (i < num_hidden) {
-      arch->hidden.push_back(v);
-    } else if (v != 0) {
-      return Status::Error("unused hidden size slot " + std::to_string(i) + " is " + std::to_string(v) +
-                           ", expected 0 (" + std::to_string(num_hidden) + " hidden layers)");
-    }
+  LW_RETURN_IF_ERROR(parse_slots(h, kOffNumHidden, kOffHidden, kBlobMaxHidden, 1, "hidden layer", &arch->hidden));
+  if (version >= 2) {
+    std::vector<uint32_t> conv;
+    LW_RETURN_IF_ERROR(parse_slots(h, kOffNumConv, kOffConv, kBlobMaxConv, 4, "convolution", &conv));
+    for (size_t i = 0; i + 3 < conv.size(); i += 4) arch->conv.push_back({conv[i], conv[i + 1], conv[i + 2], conv[i + 3]});
+    LW_RETURN_IF_ERROR(parse_slots(h, kOffNumDecHidden, kOffDecHidden, kBlobMaxHidden, 1, "decoder hidden layer",
+                                   &arch->decoder_hidden));
   }
   arch->hidden_activation = load_u32(h + kOffHiddenAct);
   arch->output_activation = load_u32(h + kOffOutputAct);
@@ -334,9 +363,9 @@ Status parse_header(const uint8_t* h, size_t size, uint32_t* version, uint32_t* 
   }
   if (size < kBlobHeaderSize) return truncated("header", kBlobHeaderSize, 0, size);
   *version = load_u32(h + kOffVersion);
-  if (*version != kBlobVersion) {
-    return Status::Error("unsupported format version " + std::to_string(*version) +
-                         " (this reader supports version " + std::to_string(kBlobVersion) + ")");
+  if (*version < kBlobMinVersion || *version > kBlobVersion) {
+    return Status::Error("unsupported format version " + std::to_string(*version) + " (this reader supports versions " +
+                         std::to_string(kBlobMinVersion) + " to " + std::to_string(kBlobVersion) + ")");
   }
   const uint32_t header_size = load_u32(h + kOffHeaderSize);
   if (header_size != kBlobHeaderSize) {
@@ -348,13 +377,13 @@ Status parse_header(const uint8_t* h, size_t size, uint32_t* version, uint32_t* 
     return Status::Error("header checksum mismatch (stored " + hex32(load_u32(h + kOffHeaderCrc)) +
                          ", computed " + hex32(header_crc) + ")");
   }
-  for (size_t i = kOffReserved; i < kOffHeaderCrc; ++i) {
+  for (size_t i = *version >= 2 ? kOffReservedV2 : kOffReserved; i < kOffHeaderCrc; ++i) {
     if (h[i] != 0) return Status::Error("header reserved byte " + std::to_string(i) + " is not zero");
   }
   *kind = load_u32(h + kOffKind);
   *parts = load_u32(h + kOffParts);
   LW_RETURN_IF_ERROR(check_kind_parts(*kind, *parts));
-  return parse_architecture(h, arch);
+  return parse_architecture(h, *version, arch);
 }
 
 // The section offsets and sizes the header records ("File layout").
@@ -924,7 +953,7 @@ Status BlobWriter::finish(std::vector<uint8_t>* out) const {
 
   uint8_t* h = b.data();
   std::memcpy(h + kOffMagic, kBlobMagic, sizeof kBlobMagic);
-  store_u32(h + kOffVersion, kBlobVersion);
+  store_u32(h + kOffVersion, arch_.format_version());
   store_u32(h + kOffHeaderSize, kBlobHeaderSize);
   store_u32(h + kOffKind, static_cast<uint32_t>(kind_));
   store_u32(h + kOffParts, parts_);
@@ -933,6 +962,16 @@ Status BlobWriter::finish(std::vector<uint8_t>* out) const {
   store_u32(h + kOffNumHidden, static_cast<uint32_t>(arch_.hidden.size()));
   for (size_t i = 0; i < arch_.hidden.size(); ++i) store_u32(h + kOffHidden + 4 * i, arch_.hidden[i]);
   store_u32(h + kOffHiddenAct, arch_.hidden_activation);
+  if (arch_.format_version() >= 2) {
+    store_u32(h + kOffNumConv, static_cast<uint32_t>(arch_.conv.size()));
+    for (size_t i = 0; i < arch_.conv.size(); ++i) {
+      const ArchConv& c = arch_.conv[i];
+      const uint32_t fields[4] = {c.channels, c.kernel, c.stride, c.padding};
+      for (size_t f = 0; f < 4; ++f) store_u32(h + kOffConv + 16 * i + 4 * f, fields[f]);
+    }
+    store_u32(h + kOffNumDecHidden, static_cast<uint32_t>(arch_.decoder_hidden.size()));
+    for (size_t i = 0; i < arch_.decoder_hidden.size(); ++i) store_u32(h + kOffDecHidden + 4 * i, arch_.decoder_hidden[i]);
+  }
   store_u32(h + kOffOutputAct, arch_.output_activation);
   store_u32(h + kOffTensorCount, static_cast<uint32_t>(tensors_.size()));
   store_u64(h + kOffTableOffset, table_offset);

@@ -24,14 +24,16 @@ namespace lw {
 
 // ---- Format constants (see docs/FORMAT.md) ---------------------------------
 constexpr char kBlobMagic[8] = {'L', 'W', 'A', 'R', 'D', 'R', 'O', 'B'};
-constexpr uint32_t kBlobVersion = 1;             // the only version this code reads/writes
+constexpr uint32_t kBlobVersion = 2;             // the newest version this code reads/writes
+constexpr uint32_t kBlobMinVersion = 1;          // the oldest it reads (version 1: no convolutions, mirrored decoder)
 constexpr size_t kBlobHeaderSize = 256;          // bytes, fixed in version 1
 constexpr size_t kBlobTableEntrySize = 128;      // bytes per tensor table entry
 constexpr size_t kBlobAlignment = 64;            // payload and tensor data alignment
 constexpr uint32_t kBlobMaxTensors = 4096;       // bound on the tensor count
 constexpr size_t kBlobMaxNameLength = 63;        // bytes, excluding the NUL
 constexpr uint32_t kBlobMaxRank = 4;             // dimensions per tensor
-constexpr uint32_t kBlobMaxHidden = 8;           // hidden layers in the header
+constexpr uint32_t kBlobMaxHidden = 8;           // hidden layers in the header (encoder; decoder in version 2)
+constexpr uint32_t kBlobMaxConv = 4;             // encoder convolutions in the header (version 2)
 constexpr size_t kBlobMaxMetadataSize = 65536;   // bytes of metadata JSON
 
 enum class DType : uint32_t { kF32 = 1, kF16 = 2, kU8 = 3, kI32 = 4, kU32 = 5, kU64 = 6, kI8 = 7 };
@@ -68,13 +70,24 @@ std::string blob_kind_name(BlobKind kind);
 // "784x512"; "scalar" for rank 0.
 std::string shape_string(const std::vector<uint32_t>& shape);
 
+// One encoder convolution in the header (version 2): see VaeConfig's ConvSpec.
+struct ArchConv {
+  uint32_t channels = 0, kernel = 0, stride = 0, padding = 0;
+};
+
 // The model architecture recorded in the header.
 struct Architecture {
   uint32_t input_dim = 0;                   // pixels per image (784)
   uint32_t latent = 0;                      // latent dimensions
-  std::vector<uint32_t> hidden;             // encoder hidden sizes, input side first; <= 8
+  std::vector<ArchConv> conv;               // encoder convolutions, input side first; <= 4 (version 2)
+  std::vector<uint32_t> hidden;             // encoder (dense) hidden sizes, input side first; <= 8
+  std::vector<uint32_t> decoder_hidden;     // decoder hidden sizes, z side first; <= 8; empty: hidden
+                                            // reversed (version 2)
   uint32_t hidden_activation = kActNone;    // kActReLU
   uint32_t output_activation = kActNone;    // kActBernoulliLogits
+  // The version a writer gives a blob of this architecture: 1 when it uses
+  // nothing of version 2 (so files of older models stay readable by older readers).
+  uint32_t format_version() const { return conv.empty() && decoder_hidden.empty() ? 1 : 2; }
 };
 
 // One entry of the tensor table.

@@ -57,7 +57,12 @@ Architecture architecture_of(const VaeConfig& config) {
   Architecture arch;
   arch.input_dim = static_cast<uint32_t>(config.input_dim);
   arch.latent = static_cast<uint32_t>(config.latent);
+  for (const ConvSpec& c : config.conv) {
+    arch.conv.push_back({static_cast<uint32_t>(c.channels), static_cast<uint32_t>(c.kernel),
+                         static_cast<uint32_t>(c.stride), static_cast<uint32_t>(c.padding)});
+  }
   for (int h : config.hidden) arch.hidden.push_back(static_cast<uint32_t>(h));
+  for (int h : config.dec_hidden) arch.decoder_hidden.push_back(static_cast<uint32_t>(h));
   arch.hidden_activation = kActReLU;
   arch.output_activation = kActBernoulliLogits;
   return arch;
@@ -71,8 +76,14 @@ Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
   VaeConfig c;
   c.input_dim = static_cast<int>(std::min<uint32_t>(arch.input_dim, 1u << 30));
   c.latent = static_cast<int>(std::min<uint32_t>(arch.latent, 1u << 30));
+  // Clamped so a hostile header cannot overflow int; validate() then refuses the value.
+  const auto to_int = [](uint32_t v) { return static_cast<int>(std::min<uint32_t>(v, 1u << 30)); };
+  for (const ArchConv& a : arch.conv) {
+    c.conv.push_back({to_int(a.channels), to_int(a.kernel), to_int(a.stride), to_int(a.padding)});
+  }
   c.hidden.clear();
-  for (uint32_t h : arch.hidden) c.hidden.push_back(static_cast<int>(std::min<uint32_t>(h, 1u << 30)));
+  for (uint32_t h : arch.hidden) c.hidden.push_back(to_int(h));
+  for (uint32_t h : arch.decoder_hidden) c.dec_hidden.push_back(to_int(h));
   LW_RETURN_IF_ERROR(c.validate().with_context("architecture in blob header"));
   *config = c;
   return Status::Ok();
@@ -105,7 +116,9 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   for (const TensorInfo& t : blob.tensors()) {
     if (t.dtype == DType::kF32 || t.dtype == DType::kF16 || t.dtype == DType::kI8) stored += t.count();
   }
-  const uint64_t needed = ((present & kPartEncoder) ? param_count(c.encoder_layers()) : 0) +
+  uint64_t conv_weights = 0;
+  for (const ConvGeometry& g : c.conv_geometry()) conv_weights += static_cast<uint64_t>(g.out_ch) * (g.patch() + 1);
+  const uint64_t needed = ((present & kPartEncoder) ? param_count(c.encoder_layers()) + conv_weights : 0) +
                           ((present & kPartDecoder) ? param_count(c.decoder_layers()) : 0);
   if (needed > stored) {
     return Status::Error("architecture " + c.describe() + " in the blob header needs " + std::to_string(needed) +

@@ -13,12 +13,90 @@ Status VaeConfig::validate() const {
   for (int h : hidden) {
     if (h < 1 || h > 16384) return Status::Error("hidden layer size must be in [1, 16384], got " + std::to_string(h));
   }
+  if (dec_hidden.size() > 8) return Status::Error("need 0 to 8 decoder hidden layers");
+  for (int h : dec_hidden) {
+    if (h < 1 || h > 16384) {
+      return Status::Error("decoder hidden layer size must be in [1, 16384], got " + std::to_string(h));
+    }
+  }
+  return validate_conv();
+}
+
+Status VaeConfig::validate_conv() const {
+  if (conv.empty()) return Status::Ok();
+  if (conv.size() > 4) return Status::Error("need 0 to 4 convolutions, got " + std::to_string(conv.size()));
+  int side = 0;
+  while (side * side < input_dim) ++side;
+  if (side * side != input_dim) {
+    return Status::Error("convolutions need a square image; input size " + std::to_string(input_dim) + " is not");
+  }
+  for (size_t i = 0; i < conv.size(); ++i) {
+    const ConvSpec& c = conv[i];
+    const std::string which = "convolution " + std::to_string(i) + ": ";
+    if (c.channels < 1 || c.channels > 1024) return Status::Error(which + "channels must be in [1, 1024]");
+    if (c.kernel < 1 || c.kernel > 8) return Status::Error(which + "kernel must be in [1, 8]");
+    if (c.stride < 1 || c.stride > 4) return Status::Error(which + "stride must be in [1, 4]");
+    if (c.padding < 0 || c.padding >= c.kernel) return Status::Error(which + "padding must be in [0, kernel - 1]");
+    if (side + 2 * c.padding < c.kernel) {
+      return Status::Error(which + "the " + std::to_string(side) + "-pixel input is smaller than the kernel");
+    }
+    side = (side + 2 * c.padding - c.kernel) / c.stride + 1;
+  }
+  const long long out = static_cast<long long>(side) * side * conv.back().channels;
+  if (out > 1 << 20) return Status::Error("the last convolution's output (" + std::to_string(out) + ") exceeds 1048576");
   return Status::Ok();
+}
+
+Status parse_conv_spec(const std::string& text, ConvSpec* spec) {
+  const char keys[4] = {'c', 'k', 's', 'p'};
+  int values[4] = {0, 0, 0, 0};
+  size_t pos = 0;
+  for (int f = 0; f < 4; ++f) {
+    if (pos >= text.size() || text[pos] != keys[f]) {
+      return Status::Error("convolution \"" + text + "\" is not of the form c32k4s2p1 (channels, kernel, stride, padding)");
+    }
+    ++pos;
+    const size_t start = pos;
+    long long v = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 6) v = v * 10 + (text[pos++] - '0');
+    if (pos == start || (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')) {
+      return Status::Error("convolution \"" + text + "\": '" + std::string(1, keys[f]) + "' needs a number of 1 to 6 digits");
+    }
+    values[f] = static_cast<int>(v);
+  }
+  if (pos != text.size()) return Status::Error("convolution \"" + text + "\" has trailing characters");
+  *spec = ConvSpec{values[0], values[1], values[2], values[3]};
+  return Status::Ok();
+}
+
+std::vector<ConvGeometry> VaeConfig::conv_geometry() const {
+  std::vector<ConvGeometry> out;
+  int side = 0;
+  while (side * side < input_dim) ++side;
+  int ch = 1;
+  for (const ConvSpec& c : conv) {
+    ConvGeometry g;
+    g.in_side = side;
+    g.in_ch = ch;
+    g.kernel = c.kernel;
+    g.stride = c.stride;
+    g.padding = c.padding;
+    g.out_ch = c.channels;
+    g.out_side = (side + 2 * c.padding - c.kernel) / c.stride + 1;
+    out.push_back(g);
+    side = g.out_side;
+    ch = g.out_ch;
+  }
+  return out;
+}
+
+int VaeConfig::encoder_dense_input() const {
+  return conv.empty() ? input_dim : conv_geometry().back().out_size();
 }
 
 std::vector<LayerShape> VaeConfig::encoder_layers() const {
   std::vector<LayerShape> layers;
-  int in = input_dim;
+  int in = encoder_dense_input();
   for (int h : hidden) {
     layers.push_back({h, in});
     in = h;
@@ -42,8 +120,18 @@ std::vector<LayerShape> VaeConfig::decoder_layers() const {
 std::string VaeConfig::describe() const {
   // std::to_string, not a stringstream: iostreams would add ~100 KB to the wasm module.
   std::string out = std::to_string(input_dim);
+  for (const ConvSpec& c : conv) {
+    out += "-c" + std::to_string(c.channels) + "k" + std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
+           std::to_string(c.padding);
+  }
   for (int h : hidden) out += "-" + std::to_string(h);
-  return out + "-" + std::to_string(latent);
+  out += "-" + std::to_string(latent);
+  if (!dec_hidden.empty()) {
+    out += ", decoder " + std::to_string(latent);
+    for (int h : dec_hidden) out += "-" + std::to_string(h);
+    out += "-" + std::to_string(input_dim);
+  }
+  return out;
 }
 
 namespace {
@@ -65,6 +153,7 @@ void allocate_dense(int out, int in, DenseT<T>* d) {
 template <typename T>
 std::vector<ParamRef<T>> VaeParamsT<T>::params() {
   std::vector<ParamRef<T>> out;
+  for (size_t i = 0; i < enc_conv.size(); ++i) add_dense<T>("enc.conv" + std::to_string(i), enc_conv[i], &out);
   for (size_t i = 0; i < enc.size(); ++i) add_dense<T>("enc." + std::to_string(i), enc[i], &out);
   add_dense<T>("enc.mu", enc_mu, &out);
   add_dense<T>("enc.logvar", enc_logvar, &out);
@@ -90,11 +179,16 @@ size_t VaeParamsT<T>::num_params() const {
 
 template <typename T>
 void allocate_params(const VaeConfig& c, VaeParamsT<T>* p, bool encoder, bool decoder) {
+  p->enc_conv.clear();
   p->enc.clear();
   p->enc_mu = DenseT<T>{};
   p->enc_logvar = DenseT<T>{};
   p->dec.clear();
   if (encoder) {
+    for (const ConvGeometry& g : c.conv_geometry()) {
+      p->enc_conv.emplace_back();
+      allocate_dense(g.out_ch, g.patch(), &p->enc_conv.back());
+    }
     const std::vector<LayerShape> enc = c.encoder_layers();  // hidden layers, mu, log-variance
     p->enc.resize(enc.size() - 2);
     for (size_t i = 0; i < p->enc.size(); ++i) allocate_dense(enc[i].out, enc[i].in, &p->enc[i]);

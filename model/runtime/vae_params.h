@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/runtime/kernels/im2col.h"
 #include "model/runtime/status.h"
 
 namespace lw {
@@ -25,20 +26,50 @@ struct LayerShape {
   int in;
 };
 
-// Architecture. The decoder mirrors the encoder: hidden sizes reversed.
+// One convolution of the encoder, as configured: `channels` output channels,
+// a square `kernel` x `kernel` window moved by `stride`, `padding` zero
+// pixels on every side, ReLU.
+struct ConvSpec {
+  int channels = 0;  // output channels, 1..1024
+  int kernel = 0;    // window side, 1..8
+  int stride = 1;    // 1..4
+  int padding = 0;   // 0..kernel-1
+};
+
+// Parses "c32k4s2p1" (channels 32, kernel 4, stride 2, padding 1; the form
+// VaeConfig::describe writes) into *spec. Ranges are VaeConfig::validate's.
+Status parse_conv_spec(const std::string& text, ConvSpec* spec);
+
+using kernels::ConvGeometry;  // a convolution's resolved sizes (kernels/im2col.h)
+
+// Architecture. Encoder: the convolutions (none in an MLP encoder), then the
+// dense hidden layers, then the mu and log-variance heads. Decoder: dense
+// layers dec_hidden (the encoder's hidden sizes reversed when empty), then the
+// logits.
 struct VaeConfig {
-  int input_dim = kImagePixels;   // pixels per image
-  std::vector<int> hidden = {512, 256};  // encoder hidden sizes, input side first
+  int input_dim = kImagePixels;   // pixels per image (a square image when conv is set)
+  std::vector<ConvSpec> conv;     // encoder convolutions, input side first; <= 4
+  std::vector<int> hidden = {512, 256};  // encoder dense hidden sizes, input side first
+  std::vector<int> dec_hidden;    // decoder hidden sizes, z side first; empty: hidden reversed
   int latent = 16;                // latent dimensions (one slider each)
 
-  std::vector<int> decoder_hidden() const { return {hidden.rbegin(), hidden.rend()}; }
+  std::vector<int> decoder_hidden() const {
+    return dec_hidden.empty() ? std::vector<int>{hidden.rbegin(), hidden.rend()} : dec_hidden;
+  }
+  // The convolutions with their sizes (the image is 1 channel, sqrt(input_dim) square).
+  std::vector<ConvGeometry> conv_geometry() const;
+  // Floats the encoder's dense layers take per sample: input_dim, or the last convolution's output.
+  int encoder_dense_input() const;
   // The dense layers in params() order. Encoder: the hidden layers, then the
   // mu head and the log-variance head. Decoder: decoder_hidden(), then the
   // output layer (logits).
   std::vector<LayerShape> encoder_layers() const;
   std::vector<LayerShape> decoder_layers() const;
   Status validate() const;
-  std::string describe() const;   // "784-512-256-16"
+  Status validate_conv() const;  // the convolutions' part of validate()
+  // "784-512-256-16"; with convolutions and a decoder of its own
+  // "784-c32k4s2p1-c64k4s2p1-256-16, decoder 16-256-512-768-784".
+  std::string describe() const;
 };
 
 template <typename T>
@@ -65,13 +96,14 @@ struct ParamRef {
 // Weights (and, with the same shape, gradients and Adam moments).
 template <typename T>
 struct VaeParamsT {
-  std::vector<DenseT<T>> enc;  // enc[i]: [hidden[i] x (i ? hidden[i-1] : input_dim)], ReLU
+  std::vector<DenseT<T>> enc_conv;  // enc_conv[i]: [conv[i].channels x patch()] (ConvGeometry), ReLU
+  std::vector<DenseT<T>> enc;  // enc[i]: [hidden[i] x (i ? hidden[i-1] : encoder_dense_input())], ReLU  // enc[i]: [hidden[i] x (i ? hidden[i-1] : input_dim)], ReLU
   DenseT<T> enc_mu;            // [latent x hidden.back()], linear
   DenseT<T> enc_logvar;        // [latent x hidden.back()], linear
   std::vector<DenseT<T>> dec;  // dec[i]: hidden reversed then input_dim; ReLU except the
                                // last, which outputs logits [input_dim x hidden[0]]
 
-  // All parameters in a fixed order: enc.*, enc.mu, enc.logvar, dec.*.
+  // All parameters in a fixed order: enc.conv*, enc.*, enc.mu, enc.logvar, dec.*.
   std::vector<ParamRef<T>> params();
   std::vector<ParamRef<const T>> params() const;
   size_t num_params() const;

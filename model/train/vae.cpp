@@ -31,11 +31,68 @@ void dense_backward(const DenseT<T>& d, const Eigen::Ref<const typename DenseT<T
   if (dx) dx->noalias() = d.W.transpose() * dy;
 }
 
+// The encoder's convolutions as dense layers over patches (kernels/im2col.h):
+// per sample, gather the patches; then one GEMM for the whole batch, whose
+// [out_ch x positions * batch] result is, in memory, the HWC activations
+// [out_size x batch].
+template <typename T>
+void conv_forward(const std::vector<ConvGeometry>& geo, const VaeParamsT<T>& p,
+                  const Eigen::Ref<const typename DenseT<T>::Matrix>& x, VaeScratchT<T>* s) {
+  using Matrix = typename DenseT<T>::Matrix;
+  for (size_t l = 0; l < geo.size(); ++l) {
+    const ConvGeometry& g = geo[l];
+    Matrix& patches = s->conv_patches[l];
+    for (int b = 0; b < s->batch; ++b) {
+      const T* in = l == 0 ? x.col(b).data() : s->conv_act[l - 1].col(b).data();
+      kernels::im2col(g, in, patches.data() + static_cast<long>(b) * g.positions() * g.patch());
+    }
+    Eigen::Map<Matrix> out(s->conv_act[l].data(), g.out_ch, static_cast<long>(g.positions()) * s->batch);
+    out.noalias() = p.enc_conv[l].W * patches;
+    out.colwise() += p.enc_conv[l].b;
+    out = out.cwiseMax(T(0));
+  }
+}
+
+// From s->d_conv.back() (the gradient at the last convolution's output) to the
+// convolutions' weights; the image's own gradient is not needed.
+template <typename T>
+void conv_backward(const std::vector<ConvGeometry>& geo, const VaeParamsT<T>& p, VaeScratchT<T>* s,
+                   VaeParamsT<T>* g) {
+  using Matrix = typename DenseT<T>::Matrix;
+  for (size_t l = geo.size(); l-- > 0;) {
+    const ConvGeometry& geom = geo[l];
+    s->d_conv[l] = (s->conv_act[l].array() > T(0)).select(s->d_conv[l], T(0));
+    Eigen::Map<const Matrix> dy(s->d_conv[l].data(), geom.out_ch, static_cast<long>(geom.positions()) * s->batch);
+    g->enc_conv[l].W.noalias() = dy * s->conv_patches[l].transpose();
+    g->enc_conv[l].b.noalias() = dy.rowwise().sum();
+    if (l == 0) break;
+    s->d_patches[l].noalias() = p.enc_conv[l].W.transpose() * dy;
+    s->d_conv[l - 1].setZero();
+    for (int b = 0; b < s->batch; ++b) {
+      kernels::col2im_add(geom, s->d_patches[l].data() + static_cast<long>(b) * geom.positions() * geom.patch(),
+                          s->d_conv[l - 1].col(b).data());
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void VaeScratchT<T>::resize(const VaeConfig& c, int b) {
   batch = b;
+  geometry = c.conv_geometry();
+  const size_t nconv = geometry.size();
+  conv_patches.resize(nconv);
+  conv_act.resize(nconv);
+  d_conv.resize(nconv);
+  d_patches.resize(nconv);
+  for (size_t l = 0; l < nconv; ++l) {
+    const ConvGeometry& g = geometry[l];
+    conv_patches[l].resize(g.patch(), static_cast<long>(g.positions()) * b);
+    conv_act[l].resize(g.out_size(), b);
+    d_conv[l].resize(g.out_size(), b);
+    if (l > 0) d_patches[l].resize(g.patch(), static_cast<long>(g.positions()) * b);
+  }
   enc_act.resize(c.hidden.size());
   d_enc.resize(c.hidden.size());
   for (size_t i = 0; i < c.hidden.size(); ++i) {
@@ -58,8 +115,11 @@ void VaeScratchT<T>::resize(const VaeConfig& c, int b) {
 
 template <typename T>
 void encode(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x, VaeScratchT<T>* s) {
+  conv_forward(s->geometry, p, x, s);
   for (size_t i = 0; i < p.enc.size(); ++i) {
-    if (i == 0) {
+    if (i == 0 && !s->conv_act.empty()) {
+      dense_forward(p.enc[i], s->conv_act.back(), &s->enc_act[i]);
+    } else if (i == 0) {
       dense_forward(p.enc[i], x, &s->enc_act[i]);
     } else {
       dense_forward(p.enc[i], s->enc_act[i - 1], &s->enc_act[i]);
@@ -154,6 +214,11 @@ void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename De
   s->d_enc[top].noalias() += p.enc_logvar.W.transpose() * s->d_logvar;
   for (size_t i = top;; --i) {
     s->d_enc[i] = (s->enc_act[i].array() > T(0)).select(s->d_enc[i], T(0));
+    if (i == 0 && !s->conv_act.empty()) {
+      dense_backward(p.enc[0], s->conv_act.back(), s->d_enc[0], &g->enc[0], &s->d_conv.back());
+      conv_backward(s->geometry, p, s, g);
+      break;
+    }
     if (i == 0) {
       dense_backward(p.enc[0], x, s->d_enc[0], &g->enc[0], static_cast<typename DenseT<T>::Matrix*>(nullptr));
       break;

@@ -26,6 +26,13 @@ struct VaeScratchT {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
   int batch = 0;
+  std::vector<ConvGeometry> geometry;  // the config's convolutions (VaeConfig::conv_geometry)
+  // Encoder convolutions (VaeConfig::conv_geometry; none for an MLP encoder), layer l with geometry g:
+  std::vector<Matrix> conv_patches;  // [g.patch() x g.positions() * batch]: sample b's im2col patches
+                                     // in columns b * positions() .. (kernels/im2col.h)
+  std::vector<Matrix> conv_act;      // [g.out_size() x batch], post-ReLU, HWC per sample
+  std::vector<Matrix> d_conv;        // same shapes as conv_act
+  std::vector<Matrix> d_patches;     // same shapes as conv_patches (layers >= 1; layer 0's stays empty)
   std::vector<Matrix> enc_act;  // enc_act[i]: [hidden[i] x batch], post-ReLU
   Matrix mu;                    // [latent x batch]
   Matrix logvar;                // [latent x batch]

@@ -29,6 +29,18 @@ VaeConfig small_config() {
   return c;
 }
 
+// A convolutional encoder on 8 x 8 images (stride 1 and stride 2, zero
+// padding at the borders) with a decoder of its own.
+VaeConfig small_conv_config() {
+  VaeConfig c;
+  c.input_dim = 64;
+  c.conv = {{4, 3, 1, 1}, {6, 4, 2, 1}};  // 8x8x1 -> 8x8x4 -> 4x4x6
+  c.hidden = {12};
+  c.dec_hidden = {10, 14};
+  c.latent = 3;
+  return c;
+}
+
 Eigen::MatrixXf random_images(int pixels, int n, uint64_t seed) {
   Rng rng(seed);
   Eigen::MatrixXf x(pixels, n);
@@ -93,14 +105,15 @@ double reference_iwae(const VaeParams& params, const VaeConfig& config, const Ei
 }  // namespace
 
 TEST_CASE("AnomalyScorer::encode matches the training encoder", "[anomaly]") {
-  const VaeConfig config = small_config();
+  const VaeConfig config = GENERATE(small_config(), small_conv_config());
+  INFO(config.describe());
   VaeParams params;
   init_params(config, 11, &params);
   AnomalyScorer scorer;
   REQUIRE(scorer.init(params).ok());
   REQUIRE(scorer.latent() == 3);
-  REQUIRE(scorer.pixels() == 30);
-  const Eigen::MatrixXf x = random_images(30, 5, 3);
+  REQUIRE(scorer.pixels() == config.input_dim);
+  const Eigen::MatrixXf x = random_images(config.input_dim, 5, 3);
   Eigen::MatrixXf mu, sigma;
   reference_encode(params, config, x, &mu, &sigma);
   for (int i = 0; i < 5; ++i) {
@@ -114,7 +127,8 @@ TEST_CASE("AnomalyScorer::encode matches the training encoder", "[anomaly]") {
 }
 
 TEST_CASE("AnomalyScorer::score matches the training forward pass and an IWAE on its decoder", "[anomaly]") {
-  const VaeConfig config = small_config();
+  const VaeConfig config = GENERATE(small_config(), small_conv_config());
+  INFO(config.describe());
   VaeParams params;
   init_params(config, 5, &params);
   AnomalyScorer scorer;
@@ -123,7 +137,7 @@ TEST_CASE("AnomalyScorer::score matches the training forward pass and an IWAE on
   // k spans several decode chunks (64) and a partial one.
   for (int k : {1, 7, 150}) {
     for (int i = 0; i < 3; ++i) {
-      const Eigen::MatrixXf x = random_images(30, 1, 100 + i);
+      const Eigen::MatrixXf x = random_images(config.input_dim, 1, 100 + i);
       const uint64_t seed = 42 + static_cast<uint64_t>(i);
       ImageScore s;
       REQUIRE(scorer.score(x.data(), k, seed, &s).ok());
@@ -132,10 +146,43 @@ TEST_CASE("AnomalyScorer::score matches the training forward pass and an IWAE on
       CHECK(s.neg_elbo == Approx(elbo).epsilon(1e-4));
       CHECK(s.iwae_nll == Approx(iwae).epsilon(1e-4));
       if (k == 1) CHECK(s.iwae_nll == Approx(s.neg_elbo).epsilon(0.5));
-      // 30 pixels is not a square: the complexity is that of one row.
-      CHECK(s.complexity == Approx(input_complexity(x.data(), 30, 1)));
+      // 30 pixels is not a square: the complexity is that of one row; 64 are 8 x 8.
+      const int side = config.input_dim == 64 ? 8 : 1;
+      CHECK(s.complexity == Approx(input_complexity(x.data(), config.input_dim / side, side)));
       CHECK(s.ood == Approx(s.iwae_nll - s.complexity));
     }
+  }
+}
+
+TEST_CASE("batch encoding of a convolutional encoder matches the training encoder across chunks", "[anomaly]") {
+  // 70 samples: two full chunks of the Encoder (32) and a partial one, spread over the threads.
+  const VaeConfig config = small_conv_config();
+  VaeParams params;
+  init_params(config, 23, &params);
+  const int n = 70;
+  const Eigen::MatrixXf x = random_images(config.input_dim, n, 8);
+  std::vector<float> mu, sigma;
+  REQUIRE(encode_images(params, x.data(), n, &mu, &sigma).ok());
+  Eigen::MatrixXf ref_mu, ref_sigma;
+  reference_encode(params, config, x, &ref_mu, &ref_sigma);
+  const Eigen::Map<const Eigen::MatrixXf> got_mu(mu.data(), config.latent, n), got_sigma(sigma.data(), config.latent, n);
+  CHECK((got_mu - ref_mu).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK(((got_sigma - ref_sigma).array() / ref_sigma.array()).abs().maxCoeff() < 1e-5f);
+
+  // Per-image likelihood terms: each image read at its own offset (input_dim
+  // floats apart, not the dense layers' input size).
+  Eigen::MatrixXf x_bin = (x.array() > 0.5f).cast<float>().matrix();
+  std::vector<ElboTerms> terms;
+  REQUIRE(neg_elbo_images(params, x_bin.data(), n, 9, &terms).ok());
+  Rng rng(9);
+  Eigen::MatrixXf eps(config.latent, n);
+  for (Eigen::Index j = 0; j < eps.size(); ++j) eps.data()[j] = static_cast<float>(rng.normal());
+  VaeScratch s;
+  s.resize(config, n);
+  forward(params, x_bin, eps, &s);
+  for (int i = 0; i < n; ++i) {
+    CHECK(terms[static_cast<size_t>(i)].rec == Approx(s.rec(i)).epsilon(1e-4));
+    CHECK(terms[static_cast<size_t>(i)].kl == Approx(s.kl(i)).epsilon(1e-4).margin(1e-4));
   }
 }
 

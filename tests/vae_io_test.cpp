@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "model/runtime/crc32.h"
+#include "model/runtime/encoder_infer.h"
 #include "model/runtime/mlp_infer.h"
 #include "model/runtime/rng.h"
 #include "model/runtime/vae_io.h"
@@ -127,6 +129,131 @@ TEST_CASE("model blob errors name the problem", "[vae_io]") {
   const Status s = read_model_blob(bytes.data(), bytes.size(), &c, &p, nullptr);
   INFO(s.message());
   CHECK(s.message().find("dec.1.weight") != std::string::npos);
+}
+
+namespace {
+
+// A convolutional encoder (stride 2, padding 1, as the default model's) with a decoder of its own.
+VaeConfig conv_config() {
+  VaeConfig c;
+  c.conv = {{5, 4, 2, 1}, {7, 3, 2, 1}};  // 28x28x1 -> 14x14x5 -> 7x7x7
+  c.hidden = {20};
+  c.dec_hidden = {9, 13};
+  c.latent = 4;
+  return c;
+}
+
+uint32_t load_u32_at(const std::vector<uint8_t>& b, size_t at) {
+  return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+}
+
+void store_u32_at(std::vector<uint8_t>* b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*b)[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Rewrites the header checksum after an edit, so the edit itself is what the reader judges.
+void reseal_header(std::vector<uint8_t>* b) { store_u32_at(b, 252, crc32(b->data(), 252)); }
+
+}  // namespace
+
+TEST_CASE("convolutional model: version 2 header, round trip, same encoder output", "[vae_io][conv]") {
+  const VaeConfig config = conv_config();
+  REQUIRE(config.validate().ok());
+  VaeParams params;
+  init_params(config, 8, &params);
+  std::vector<uint8_t> bytes;
+  REQUIRE(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF32, "", &bytes).ok());
+  CHECK(load_u32_at(bytes, 8) == 2);    // format_version
+  CHECK(load_u32_at(bytes, 140) == 2);  // num_conv
+  CHECK(load_u32_at(bytes, 144) == 5);  // conv 0: channels, kernel, stride, padding
+  CHECK(load_u32_at(bytes, 148) == 4);
+  CHECK(load_u32_at(bytes, 152) == 2);
+  CHECK(load_u32_at(bytes, 156) == 1);
+  CHECK(load_u32_at(bytes, 208) == 2);  // num_decoder_hidden
+  CHECK(load_u32_at(bytes, 212) == 9);
+  CHECK(load_u32_at(bytes, 216) == 13);
+
+  VaeConfig c;
+  VaeParams p;
+  REQUIRE(read_model_blob(bytes.data(), bytes.size(), &c, &p, nullptr).ok());
+  CHECK(c.describe() == "784-c5k4s2p1-c7k3s2p1-20-4, decoder 4-9-13-784");
+  REQUIRE(p.enc_conv.size() == 2);
+  CHECK(p.enc_conv[1].W == params.enc_conv[1].W);
+  CHECK(p.dec[1].W == params.dec[1].W);
+
+  Rng rng(2);
+  std::vector<float> x(3 * 784), y_before(3 * 8), y_after(3 * 8);
+  for (float& v : x) v = rng.uniform_f();
+  Encoder before, after;
+  REQUIRE(before.init(params).ok());
+  REQUIRE(after.init(p).ok());
+  REQUIRE(before.forward(x.data(), 3, y_before.data()).ok());
+  REQUIRE(after.forward(x.data(), 3, y_after.data()).ok());
+  CHECK(y_before == y_after);
+
+  // An MLP model is still written as version 1, with header bytes 140.. zero.
+  std::vector<uint8_t> mlp;
+  VaeParams mlp_params;
+  init_params(small_config(), 3, &mlp_params);
+  REQUIRE(write_model_blob(small_config(), mlp_params, kPartDecoder, DType::kF32, "", &mlp).ok());
+  CHECK(load_u32_at(mlp, 8) == 1);
+  for (size_t i = 140; i < 252; ++i) CHECK(mlp[i] == 0);
+}
+
+TEST_CASE("convolutional model: header errors name the field", "[vae_io][conv]") {
+  const VaeConfig config = conv_config();
+  VaeParams params;
+  init_params(config, 8, &params);
+  std::vector<uint8_t> good;
+  REQUIRE(write_model_blob(config, params, kPartEncoder, DType::kF32, "", &good).ok());
+  struct Case {
+    size_t at;
+    uint32_t value;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {140, 5, "convolution count 5 exceeds the maximum 4"},
+      {140, 1, "unused convolution slot 1 holds 7"},
+      {144 + 4, 9, "kernel must be in [1, 8]"},
+      {144 + 12, 4, "padding must be in [0, kernel - 1]"},
+      {144 + 8, 0, "stride must be in [1, 4]"},
+      {208, 9, "decoder hidden layer count 9 exceeds the maximum 8"},
+      {244, 1, "header reserved byte 244 is not zero"},
+      {8, 3, "unsupported format version 3"},
+  };
+  for (const Case& k : cases) {
+    std::vector<uint8_t> b = good;
+    store_u32_at(&b, k.at, k.value);
+    reseal_header(&b);
+    VaeConfig c;
+    VaeParams p;
+    const Status s = read_model_blob(b.data(), b.size(), &c, &p, nullptr);
+    INFO("byte " << k.at << " = " << k.value << ": " << s.message());
+    CHECK(s.message().find(k.expect) != std::string::npos);
+  }
+  // A version 1 header must keep the version 2 fields zero (they are reserved there).
+  std::vector<uint8_t> v1 = good;
+  store_u32_at(&v1, 8, 1);
+  reseal_header(&v1);
+  VaeConfig c;
+  VaeParams p;
+  const Status s = read_model_blob(v1.data(), v1.size(), &c, &p, nullptr);
+  INFO(s.message());
+  CHECK(s.message().find("header reserved byte 140 is not zero") != std::string::npos);
+  // The convolutions' input must be a square image.
+  VaeConfig odd = config;
+  odd.input_dim = 30;
+  CHECK(odd.validate().message().find("square image") != std::string::npos);
+}
+
+TEST_CASE("parse_conv_spec reads describe()'s form and refuses others", "[vae_io][conv]") {
+  ConvSpec spec;
+  REQUIRE(parse_conv_spec("c32k4s2p1", &spec).ok());
+  CHECK((spec.channels == 32 && spec.kernel == 4 && spec.stride == 2 && spec.padding == 1));
+  for (const char* bad : {"", "c32", "c32k4s2", "32k4s2p1", "c32k4s2p1x", "c-1k4s2p1", "ck4s2p1", "c1234567k4s2p1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_conv_spec(bad, &spec).ok());
+  }
 }
 
 }  // namespace lw

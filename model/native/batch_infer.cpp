@@ -74,7 +74,7 @@ std::vector<float> binarize(const float* p, size_t count, uint64_t seed) {
 Status encode_images(const VaeParams& params, const float* x, int n, std::vector<float>* mu,
                      std::vector<float>* sigma) {
   if (n < 0) return Status::Error("encode: image count must be >= 0, got " + std::to_string(n));
-  const size_t d = static_cast<size_t>(params.enc_mu.out()), pixels = static_cast<size_t>(params.enc.empty() ? 0 : params.enc[0].in());
+  const size_t d = static_cast<size_t>(params.enc_mu.out()), pixels = static_cast<size_t>(params.encoder_input());
   mu->assign(static_cast<size_t>(n) * d, 0.0f);
   sigma->assign(static_cast<size_t>(n) * d, 0.0f);
   const int chunks = (n + kEncodeChunk - 1) / kEncodeChunk;
@@ -88,7 +88,7 @@ Status encode_images(const VaeParams& params, const float* x, int n, std::vector
 
 Status neg_elbo_images(const VaeParams& params, const float* x, int n, uint64_t seed, std::vector<ElboTerms>* out) {
   if (n < 0) return Status::Error("neg ELBO: image count must be >= 0, got " + std::to_string(n));
-  const size_t d = static_cast<size_t>(params.enc_mu.out()), pixels = static_cast<size_t>(params.enc.empty() ? 0 : params.enc[0].in());
+  const size_t d = static_cast<size_t>(params.enc_mu.out()), pixels = static_cast<size_t>(params.encoder_input());
   // One stream in image order, drawn up front (cheap next to the decodes).
   std::vector<float> eps(static_cast<size_t>(n) * d);
   Rng rng(seed);
@@ -102,7 +102,7 @@ Status neg_elbo_images(const VaeParams& params, const float* x, int n, uint64_t 
 
 Status iwae_images(const VaeParams& params, const float* x, int n, int k, uint64_t seed, std::vector<double>* out) {
   if (n < 0) return Status::Error("IWAE: image count must be >= 0, got " + std::to_string(n));
-  const size_t pixels = static_cast<size_t>(params.enc.empty() ? 0 : params.enc[0].in());
+  const size_t pixels = static_cast<size_t>(params.encoder_input());
   out->assign(static_cast<size_t>(n), 0.0);
   return for_each_image(params, n, /*dynamic=*/true, [&](AnomalyScorer* scorer, int i) {
     Rng rng(iwae_stream_seed(seed, i));

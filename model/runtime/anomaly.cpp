@@ -18,8 +18,9 @@ constexpr int kChunk = 64;
 
 Status AnomalyScorer::init(const VaeParams& params) {
   *this = AnomalyScorer();
-  Mlp enc, dec;
-  LW_RETURN_IF_ERROR(make_encoder_mlp(params, &enc));
+  Encoder enc;
+  Mlp dec;
+  LW_RETURN_IF_ERROR(enc.init(params));
   if (!params.dec.empty()) {
     LW_RETURN_IF_ERROR(make_decoder_mlp(params, /*sigmoid_output=*/false, &dec));
     if (dec.in_dim() * 2 != enc.out_dim() || dec.out_dim() != enc.in_dim()) {

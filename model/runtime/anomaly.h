@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/runtime/encoder_infer.h"
 #include "model/runtime/mlp_infer.h"
 #include "model/runtime/rng.h"
 #include "model/runtime/status.h"
@@ -91,7 +92,7 @@ class AnomalyScorer {
   Status encode_heads(const float* x);
   double log_weight(const float* logits, const float* x, const float* z, const float* eps) const;
 
-  Mlp encoder_;                 // x -> [mu | logvar]
+  Encoder encoder_;             // x -> [mu | logvar]
   Mlp decoder_;                 // z -> logits
   int latent_ = 0;              // d
   int pixels_ = 0;              // input pixels (784)

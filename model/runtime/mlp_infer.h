@@ -100,8 +100,10 @@ Status make_decoder_mlp(const VaeParams& params, bool sigmoid_output, Mlp* mlp);
 Status make_decoder_mlp_from_blob(const BlobReader& blob, const VaeParams& params, bool sigmoid_output,
                                   Mlp* mlp);
 
-// Encoder x [input_dim] -> [mu | logvar], 2 * latent outputs per sample: the
-// two linear heads are stacked into one layer (mu first).
+// The encoder's dense layers -> [mu | logvar], 2 * latent outputs per sample:
+// the two linear heads are stacked into one layer (mu first). For an MLP
+// encoder that is the whole encoder (x [input_dim] in); a convolutional one
+// runs it after its convolutions (Encoder, encoder_infer.h).
 Status make_encoder_mlp(const VaeParams& params, Mlp* mlp);
 
 }  // namespace lw

@@ -180,12 +180,14 @@ size_t VaeParamsT<T>::num_params() const {
 template <typename T>
 void allocate_params(const VaeConfig& c, VaeParamsT<T>* p, bool encoder, bool decoder) {
   p->enc_conv.clear();
+  p->conv.clear();
   p->enc.clear();
   p->enc_mu = DenseT<T>{};
   p->enc_logvar = DenseT<T>{};
   p->dec.clear();
   if (encoder) {
-    for (const ConvGeometry& g : c.conv_geometry()) {
+    p->conv = c.conv_geometry();
+    for (const ConvGeometry& g : p->conv) {
       p->enc_conv.emplace_back();
       allocate_dense(g.out_ch, g.patch(), &p->enc_conv.back());
     }

@@ -97,11 +97,21 @@ struct ParamRef {
 template <typename T>
 struct VaeParamsT {
   std::vector<DenseT<T>> enc_conv;  // enc_conv[i]: [conv[i].channels x patch()] (ConvGeometry), ReLU
+  std::vector<ConvGeometry> conv;   // conv[i]: enc_conv[i]'s sizes, stride and padding (set by
+                                    // allocate_params from VaeConfig::conv_geometry; the weights
+                                    // alone do not say the stride)
   std::vector<DenseT<T>> enc;  // enc[i]: [hidden[i] x (i ? hidden[i-1] : encoder_dense_input())], ReLU  // enc[i]: [hidden[i] x (i ? hidden[i-1] : input_dim)], ReLU
   DenseT<T> enc_mu;            // [latent x hidden.back()], linear
   DenseT<T> enc_logvar;        // [latent x hidden.back()], linear
   std::vector<DenseT<T>> dec;  // dec[i]: hidden reversed then input_dim; ReLU except the
                                // last, which outputs logits [input_dim x hidden[0]]
+
+  // Pixels per image the encoder takes: the first convolution's input, else
+  // enc[0]'s; 0 without an encoder.
+  int encoder_input() const {
+    if (!conv.empty()) return conv.front().in_size();
+    return enc.empty() ? 0 : static_cast<int>(enc[0].W.cols());
+  }
 
   // All parameters in a fixed order: enc.conv*, enc.*, enc.mu, enc.logvar, dec.*.
   std::vector<ParamRef<T>> params();

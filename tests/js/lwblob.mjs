@@ -28,8 +28,8 @@ export function readBlob(bytes) {
 }
 
 /**
- * Writes a blob. template: a header (Buffer) whose kind, parts and architecture (bytes 16..75)
- * are kept; tensors: [{name, dtype, shape, data (Buffer or typed array)}], in payload order.
+ * Writes a blob. template: a header (Buffer) whose version, kind, parts and architecture (bytes
+ * 16..75, and in version 2 the convolutions and decoder sizes at 140..243) are kept; tensors: [{name, dtype, shape, data (Buffer or typed array)}], in payload order.
  */
 export function writeBlob(template, tensors, metadata = '{}') {
   const meta = Buffer.from(metadata, 'utf8');
@@ -57,9 +57,10 @@ export function writeBlob(template, tensors, metadata = '{}') {
   for (const p of placed) p.data.copy(payload, p.offset);
   const header = Buffer.alloc(HEADER);
   header.write('LWARDROB', 0, 'latin1');
-  header.writeUInt32LE(1, 8);
+  header.writeUInt32LE(template.readUInt32LE(8), 8);
   header.writeUInt32LE(HEADER, 12);
   template.copy(header, 16, 16, 76); // kind, parts, architecture
+  template.copy(header, 140, 140, 252); // version 2: convolutions, decoder hidden sizes (zero in version 1)
   header.writeUInt32LE(tensors.length, 76);
   header.writeBigUInt64LE(BigInt(HEADER), 80);
   header.writeBigUInt64LE(BigInt(tableSize), 88);

@@ -602,8 +602,8 @@ TEST_CASE("header corruptions give specific errors", "[blob]") {
     expect_error(Bytes{'G', 'I', 'F', '8', '9', 'a', 0, 1, 2}, "bad magic");
   }
   SECTION("version and header size") {
-    expect_error(patched([](Bytes* b) { put32(b, H_VERSION, 2); }),
-                 "unsupported format version 2 (this reader supports version 1)");
+    expect_error(patched([](Bytes* b) { put32(b, H_VERSION, 3); }),
+                 "unsupported format version 3 (this reader supports versions 1 to 2)");
     expect_error(patched([](Bytes* b) { put32(b, H_HEADER_SIZE, 300); }), "bad header size 300");
   }
   SECTION("checksums") {
@@ -629,7 +629,7 @@ TEST_CASE("header corruptions give specific errors", "[blob]") {
     expect_error(patched([](Bytes* b) { put32(b, H_PARTS, 0x13); }), "unknown part flags 0x00000010");
     expect_error(patched([](Bytes* b) { put32(b, H_PARTS, 7); }), "only valid in a training checkpoint");
     expect_error(patched([](Bytes* b) { put32(b, H_NUM_HIDDEN, 9); }), "hidden layer count 9 exceeds the maximum 8");
-    expect_error(patched([](Bytes* b) { put32(b, H_HIDDEN + 4 * 5, 1); }), "unused hidden size slot 5 is 1");
+    expect_error(patched([](Bytes* b) { put32(b, H_HIDDEN + 4 * 5, 1); }), "unused hidden layer slot 5 holds 1, expected 0 (2 in use)");
     expect_error(patched([](Bytes* b) { put32(b, H_HIDDEN_ACT, 2); }), "unknown hidden activation code 2");
     expect_error(patched([](Bytes* b) { put32(b, H_OUTPUT_ACT, 9); }), "unknown output activation code 9");
     expect_error(patched([](Bytes* b) { (*b)[200] = 1; }), "header reserved byte 200 is not zero");

@@ -191,6 +191,17 @@ TEST_CASE("convolutional model: version 2 header, round trip, same encoder outpu
   REQUIRE(after.forward(x.data(), 3, y_after.data()).ok());
   CHECK(y_before == y_after);
 
+  // f16 storage rounds the convolutions too, as round_trip_storage says (what `eval --weights f16` scores).
+  std::vector<uint8_t> f16;
+  REQUIRE(write_model_blob(config, params, kPartEncoder | kPartDecoder, DType::kF16, "", &f16).ok());
+  VaeConfig c16;
+  VaeParams p16, rounded = params;
+  REQUIRE(read_model_blob(f16.data(), f16.size(), &c16, &p16, nullptr).ok());
+  REQUIRE(round_trip_storage(config, DType::kF16, &rounded).ok());
+  CHECK(p16.enc_conv[0].W != params.enc_conv[0].W);
+  CHECK(rounded.enc_conv[0].W == p16.enc_conv[0].W);
+  CHECK(rounded.enc_conv[1].b == p16.enc_conv[1].b);
+
   // An MLP model is still written as version 1, with header bytes 140.. zero.
   std::vector<uint8_t> mlp;
   VaeParams mlp_params;

@@ -369,7 +369,7 @@ Status parse_header(const uint8_t* h, size_t size, uint32_t* version, uint32_t* 
   }
   const uint32_t header_size = load_u32(h + kOffHeaderSize);
   if (header_size != kBlobHeaderSize) {
-    return Status::Error("bad header size " + std::to_string(header_size) + " (version 1 uses " +
+    return Status::Error("bad header size " + std::to_string(header_size) + " (versions 1 and 2 use " +
                          std::to_string(kBlobHeaderSize) + ")");
   }
   const uint32_t header_crc = crc32(h, kOffHeaderCrc);

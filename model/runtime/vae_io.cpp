@@ -22,6 +22,8 @@ uint64_t param_count(const std::vector<LayerShape>& layers) {
 
 void drop_unwanted(uint32_t parts, VaeParams* params) {
   if ((parts & kPartEncoder) == 0) {
+    params->enc_conv.clear();
+    params->conv.clear();
     params->enc.clear();
     params->enc_mu = Dense{};
     params->enc_logvar = Dense{};
@@ -148,6 +150,7 @@ Status round_trip_storage(const VaeConfig& config, DType storage, VaeParams* par
   LW_RETURN_IF_ERROR(read_model_blob(bytes.data(), bytes.size(), &stored_config, &stored, nullptr));
   if (chosen & kPartEncoder) {
     params->enc = std::move(stored.enc);
+    params->enc_conv = std::move(stored.enc_conv);
     params->enc_mu = std::move(stored.enc_mu);
     params->enc_logvar = std::move(stored.enc_logvar);
   }

@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/test_random.h"
+
 #include "model/runtime/kernels/dense_q8.h"
 
 namespace {
@@ -37,12 +39,6 @@ QLayer random_qlayer(int in, int out, std::mt19937* rng) {
   return l;
 }
 
-std::vector<float> random_inputs(size_t n, std::mt19937* rng) {
-  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(*rng);
-  return v;
-}
 
 struct Outputs {
   std::vector<float> simd, portable, ref;
@@ -77,7 +73,7 @@ TEST_CASE("dense_q8: SIMD, portable path and the oracle agree bit for bit", "[ke
     for (int out : outs) {
       const QLayer l = random_qlayer(in, out, &rng);
       for (int n : {1, 3, 6}) {
-        const std::vector<float> x = random_inputs(static_cast<size_t>(n) * in, &rng);
+        const std::vector<float> x = lw::test::uniform_floats(static_cast<size_t>(n) * in, -2.0f, 2.0f, &rng);
         for (Activation act : acts) {
           const Outputs o = run_all(l, x, n, act);
           INFO("in " << in << " out " << out << " n " << n << " act " << static_cast<int>(act));
@@ -97,7 +93,7 @@ TEST_CASE("dense_q8: within the activation quantisation error of double precisio
   for (int in : {16, 256, 768, 1100}) {
     const int out = 40;
     const QLayer l = random_qlayer(in, out, &rng);
-    const std::vector<float> x = random_inputs(static_cast<size_t>(in), &rng);
+    const std::vector<float> x = lw::test::uniform_floats(static_cast<size_t>(in), -2.0f, 2.0f, &rng);
     const Outputs o = run_all(l, x, 1, Activation::kIdentity);
     double amax = 0;
     for (float v : x) amax = std::max(amax, std::fabs(static_cast<double>(v)));
@@ -142,7 +138,7 @@ TEST_CASE("dense_q8: zero, NaN and infinite inputs", "[kernels][q8]") {
   Outputs o = run_all(l, zeros, 1, Activation::kIdentity);
   for (int r = 0; r < 9; ++r) CHECK(o.simd[r] == l.b[r]);  // s_x = 0: bias only
 
-  std::vector<float> x = random_inputs(20, &rng);
+  std::vector<float> x = lw::test::uniform_floats(20, -2.0f, 2.0f, &rng);
   std::vector<float> bad = x;
   bad[3] = std::numeric_limits<float>::quiet_NaN();
   bad[7] = std::numeric_limits<float>::infinity();
@@ -171,7 +167,7 @@ TEST_CASE("dense_q8: quantize_activations rounds to qmax steps of the largest va
 TEST_CASE("dense_q8: a sample's result does not depend on the batch", "[kernels][q8]") {
   std::mt19937 rng(5);
   const QLayer l = random_qlayer(100, 70, &rng);
-  const std::vector<float> x = random_inputs(5 * 100, &rng);
+  const std::vector<float> x = lw::test::uniform_floats(5 * 100, -2.0f, 2.0f, &rng);
   const Outputs batch = run_all(l, x, 5, Activation::kRelu);
   for (int s = 0; s < 5; ++s) {
     const std::vector<float> one(x.begin() + s * 100, x.begin() + (s + 1) * 100);

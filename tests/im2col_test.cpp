@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/test_random.h"
+
 #include "model/runtime/kernels/im2col.h"
 #include "model/runtime/mlp_infer.h"
 
@@ -55,12 +57,6 @@ std::vector<double> direct_conv(const ConvGeometry& g, const std::vector<float>&
   return out;
 }
 
-std::vector<float> uniform(size_t n, std::mt19937* rng) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(*rng);
-  return v;
-}
 
 }  // namespace
 
@@ -75,9 +71,9 @@ TEST_CASE("im2col + the dense kernel equal a direct convolution", "[kernels][con
             if (side + 2 * padding < kernel || (side == 28 && in_ch == 32)) continue;
             const int out_ch = 1 + (cases * 7) % 13;
             const ConvGeometry g = geometry(side, in_ch, out_ch, kernel, stride, padding);
-            const std::vector<float> in = uniform(static_cast<size_t>(g.in_size()), &rng);
-            const std::vector<float> w = uniform(static_cast<size_t>(out_ch) * g.patch(), &rng);
-            const std::vector<float> b = uniform(static_cast<size_t>(out_ch), &rng);
+            const std::vector<float> in = lw::test::uniform_floats(static_cast<size_t>(g.in_size()), -1.0f, 1.0f, &rng);
+            const std::vector<float> w = lw::test::uniform_floats(static_cast<size_t>(out_ch) * g.patch(), -1.0f, 1.0f, &rng);
+            const std::vector<float> b = lw::test::uniform_floats(static_cast<size_t>(out_ch), -1.0f, 1.0f, &rng);
             std::vector<float> patches(static_cast<size_t>(g.positions()) * g.patch(), -7.0f);
             lw::kernels::im2col(g, in.data(), patches.data());
             lw::MlpLayer layer;

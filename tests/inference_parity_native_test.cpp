@@ -102,6 +102,24 @@ double reference_iwae(const VaeParams& params, const VaeConfig& config, const Ei
   return -(top + std::log(sum / k));
 }
 
+// neg_elbo_images (the runtime, per image, one noise stream in image order as
+// the training evaluation draws it) against the training forward pass on x.
+void check_neg_elbo_images(const VaeParams& params, const VaeConfig& config, const Eigen::MatrixXf& x) {
+  const int n = static_cast<int>(x.cols());
+  std::vector<ElboTerms> terms;
+  REQUIRE(neg_elbo_images(params, x.data(), n, 9, &terms).ok());
+  Rng rng(9);
+  Eigen::MatrixXf eps(config.latent, n);
+  for (Eigen::Index j = 0; j < eps.size(); ++j) eps.data()[j] = static_cast<float>(rng.normal());
+  VaeScratch s;
+  s.resize(config, n);
+  forward(params, x, eps, &s);
+  for (int i = 0; i < n; ++i) {
+    CHECK(terms[static_cast<size_t>(i)].rec == Approx(s.rec(i)).epsilon(1e-4));
+    CHECK(terms[static_cast<size_t>(i)].kl == Approx(s.kl(i)).epsilon(1e-4).margin(1e-4));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("AnomalyScorer::encode matches the training encoder", "[anomaly]") {
@@ -171,19 +189,7 @@ TEST_CASE("batch encoding of a convolutional encoder matches the training encode
 
   // Per-image likelihood terms: each image read at its own offset (input_dim
   // floats apart, not the dense layers' input size).
-  Eigen::MatrixXf x_bin = (x.array() > 0.5f).cast<float>().matrix();
-  std::vector<ElboTerms> terms;
-  REQUIRE(neg_elbo_images(params, x_bin.data(), n, 9, &terms).ok());
-  Rng rng(9);
-  Eigen::MatrixXf eps(config.latent, n);
-  for (Eigen::Index j = 0; j < eps.size(); ++j) eps.data()[j] = static_cast<float>(rng.normal());
-  VaeScratch s;
-  s.resize(config, n);
-  forward(params, x_bin, eps, &s);
-  for (int i = 0; i < n; ++i) {
-    CHECK(terms[static_cast<size_t>(i)].rec == Approx(s.rec(i)).epsilon(1e-4));
-    CHECK(terms[static_cast<size_t>(i)].kl == Approx(s.kl(i)).epsilon(1e-4).margin(1e-4));
-  }
+  check_neg_elbo_images(params, config, (x.array() > 0.5f).cast<float>().matrix());
 }
 
 // The committed model on real garments: the CLI's batch inference (one
@@ -207,19 +213,9 @@ TEST_CASE("runtime inference matches the training forward pass on the committed 
   CHECK((got_mu - ref_mu).cwiseAbs().maxCoeff() < 1e-4f);
   CHECK(((got_sigma - ref_sigma).array() / ref_sigma.array()).abs().maxCoeff() < 1e-4f);
 
-  // Negative ELBO with one stream in image order, as the training evaluation draws it.
-  std::vector<ElboTerms> terms;
-  REQUIRE(neg_elbo_images(params, x.data(), n, 9, &terms).ok());
-  Rng rng(9);
-  Eigen::MatrixXf eps(config.latent, n);
-  for (Eigen::Index j = 0; j < eps.size(); ++j) eps.data()[j] = static_cast<float>(rng.normal());
+  check_neg_elbo_images(params, config, x);
   VaeScratch s;
   s.resize(config, n);
-  forward(params, x, eps, &s);
-  for (int i = 0; i < n; ++i) {
-    CHECK(terms[static_cast<size_t>(i)].rec == Approx(s.rec(i)).epsilon(1e-4));
-    CHECK(terms[static_cast<size_t>(i)].kl == Approx(s.kl(i)).epsilon(1e-4).margin(1e-4));
-  }
 
   // Decoded pixels: the page's bytes against rounding the training logits' sigmoid.
   std::vector<uint8_t> pixels;

@@ -10,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/test_random.h"
+
 #include "model/runtime/kernels/dense.h"
 #include "model/runtime/kernels/dense_ref.h"
 #include "model/runtime/kernels/pack.h"
@@ -33,12 +35,6 @@ Layer random_layer(int in, int out, std::mt19937* rng) {
   return l;
 }
 
-std::vector<float> random_vec(size_t n, std::mt19937* rng) {
-  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(*rng);
-  return v;
-}
 
 // Double-precision reference: y [n x out] row-major, plus sum |w x| + |b|
 // per output (the scale of the rounding error of a float sum).
@@ -113,7 +109,7 @@ TEST_CASE("dense_forward matches the scalar reference and double precision", "[k
       lw::kernels::PackedDense packed;
       lw::kernels::pack_dense(l.w.data(), l.b.data(), in, out, &packed);
       for (int n : ns) {
-        std::vector<float> x = random_vec(static_cast<size_t>(n) * in, &rng);
+        std::vector<float> x = lw::test::uniform_floats(static_cast<size_t>(n) * in, -2.0f, 2.0f, &rng);
         for (Activation act : acts) {
           INFO("in=" << in << " out=" << out << " n=" << n << " act=" << activation_name(act));
           // Sentinels after y catch writes past the end.
@@ -151,7 +147,7 @@ TEST_CASE("dense_forward gives each sample the same bits at any batch size", "[k
   Layer l = random_layer(in, out, &rng);
   lw::kernels::PackedDense packed;
   lw::kernels::pack_dense(l.w.data(), l.b.data(), in, out, &packed);
-  std::vector<float> x = random_vec(static_cast<size_t>(n) * in, &rng);
+  std::vector<float> x = lw::test::uniform_floats(static_cast<size_t>(n) * in, -2.0f, 2.0f, &rng);
   std::vector<float> batch(static_cast<size_t>(n) * out);
   std::vector<float> ws(lw::kernels::dense_workspace_floats(in, n));
   lw::kernels::dense_forward(packed, x.data(), n, batch.data(), Activation::kRelu, ws.data());
@@ -250,7 +246,7 @@ TEST_CASE("sigmoid edge cases: infinities, NaN, zero, huge values", "[kernels][s
 
 TEST_CASE("sigmoid of every length gets the same bits in the tail as in the body", "[kernels][sigmoid]") {
   std::mt19937 rng(5);
-  std::vector<float> x = random_vec(40, &rng);
+  std::vector<float> x = lw::test::uniform_floats(40, -2.0f, 2.0f, &rng);
   std::vector<float> full(x.size());
   lw::kernels::sigmoid(x.data(), x.size(), full.data());
   for (size_t len = 0; len <= x.size(); ++len) {

@@ -2,6 +2,7 @@
 // reproduces the original's output. Checkpoints: checkpoint_native_test.cpp.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 
 #include "model/runtime/crc32.h"
 #include "model/runtime/encoder_infer.h"
@@ -17,6 +18,29 @@ VaeConfig small_config() {
   c.hidden = {24, 12};
   c.latent = 5;
   return c;
+}
+
+uint32_t load_u32_at(const std::vector<uint8_t>& b, size_t at) {
+  return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+}
+
+void store_u32_at(std::vector<uint8_t>* b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*b)[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Rewrites the header checksum after an edit, so the edit itself is what the reader judges.
+void reseal_header(std::vector<uint8_t>* b) { store_u32_at(b, 252, crc32(b->data(), 252)); }
+
+
+uint64_t load_u64_at(const std::vector<uint8_t>& b, size_t at) {
+  return uint64_t(load_u32_at(b, at)) | uint64_t(load_u32_at(b, at + 4)) << 32;
+}
+
+// Rewrites the payload checksum (and the header's) after an edit of the payload.
+void reseal_payload(std::vector<uint8_t>* b) {
+  const size_t payload = static_cast<size_t>(load_u64_at(*b, 112));
+  store_u32_at(b, 136, crc32(b->data() + payload, b->size() - payload));
+  reseal_header(b);
 }
 
 // The decoder's pixel probabilities for each column of z ([latent x n]), by
@@ -112,6 +136,50 @@ TEST_CASE("model blob with i8 matrices: half the f16 size, each weight within ha
   }
 }
 
+TEST_CASE("leave_i8_matrices: the integer decoder built from the blob is the same, i8 matrices still checked", "[vae_io][i8]") {
+  const VaeConfig config = small_config();
+  VaeParams params;
+  init_params(config, 6, &params);
+  std::vector<uint8_t> i8;
+  REQUIRE(write_model_blob(config, params, kPartDecoder, DType::kI8, "{}", &i8).ok());
+  BlobReader blob;
+  REQUIRE(BlobReader::parse(i8.data(), i8.size(), &blob).ok());
+  VaeConfig c_full, c_left;
+  VaeParams full, left;
+  REQUIRE(read_model_blob(blob, &c_full, &full, nullptr).ok());
+  REQUIRE(read_model_blob(blob, &c_left, &left, nullptr, /*leave_i8_matrices=*/true).ok());
+  CHECK(full.dec[1].W.cwiseAbs().maxCoeff() > 0);
+  CHECK(left.dec[1].W.cwiseAbs().maxCoeff() == 0);  // not widened
+  CHECK(left.dec[1].b == full.dec[1].b);            // biases (f16) are read
+  Mlp from_full, from_left;
+  REQUIRE(make_decoder_mlp_from_blob(blob, full, /*sigmoid_output=*/true, &from_full).ok());
+  REQUIRE(make_decoder_mlp_from_blob(blob, left, /*sigmoid_output=*/true, &from_left).ok());
+  Rng rng(1);
+  std::vector<float> z(7 * config.latent), a(7 * config.input_dim), b(7 * config.input_dim);
+  for (float& v : z) v = static_cast<float>(rng.normal());
+  REQUIRE(from_full.forward(z.data(), 7, a.data()).ok());
+  REQUIRE(from_left.forward(z.data(), 7, b.data()).ok());
+  CHECK(a == b);
+
+  // A negative scale is refused with the tensor's name, as when widening.
+  std::vector<uint8_t> bad = i8;
+  const TensorInfo* scale = blob.find("dec.1.weight.scale");
+  REQUIRE(scale != nullptr);
+  const size_t at = static_cast<size_t>(load_u64_at(bad, 112) + scale->offset);
+  const float minus_one = -1.0f;
+  std::memcpy(bad.data() + at, &minus_one, 4);
+  reseal_payload(&bad);
+  VaeConfig c;
+  VaeParams p;
+  const Status s = read_model_blob(bad.data(), bad.size(), &c, &p, nullptr);
+  BlobReader probe;
+  REQUIRE(BlobReader::parse(bad.data(), bad.size(), &probe).ok());
+  const Status s_left = read_model_blob(probe, &c, &p, nullptr, true);
+  INFO(s.message() << " / " << s_left.message());
+  CHECK(s.message().find("dec.1.weight") != std::string::npos);
+  CHECK(s_left.message().find("dec.1.weight") != std::string::npos);
+}
+
 TEST_CASE("model blob errors name the problem", "[vae_io]") {
   const VaeConfig config = small_config();
   VaeParams params;
@@ -142,17 +210,6 @@ VaeConfig conv_config() {
   c.latent = 4;
   return c;
 }
-
-uint32_t load_u32_at(const std::vector<uint8_t>& b, size_t at) {
-  return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
-}
-
-void store_u32_at(std::vector<uint8_t>* b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) (*b)[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-// Rewrites the header checksum after an edit, so the edit itself is what the reader judges.
-void reseal_header(std::vector<uint8_t>* b) { store_u32_at(b, 252, crc32(b->data(), 252)); }
 
 }  // namespace
 

@@ -34,13 +34,13 @@ Status staged_span(int offset, int bytes, const uint8_t** data) {
 }
 
 Status read_model_part(const uint8_t* data, size_t size, uint32_t part, BlobReader* blob, VaeConfig* config,
-                       VaeParams* params) {
+                       VaeParams* params, bool leave_i8_matrices) {
   Status s = BlobReader::parse(data, size, blob);
   if (s.ok() && blob->kind() != BlobKind::kModelWeights && blob->kind() != BlobKind::kTrainingCheckpoint) {
     s = Status::Error("expected model weights, found a " + blob_kind_name(blob->kind()) + " blob");
   }
   uint32_t parts = 0;
-  if (s.ok()) s = read_model_blob(*blob, config, params, &parts);
+  if (s.ok()) s = read_model_blob(*blob, config, params, &parts, leave_i8_matrices);
   if (s.ok() && !(parts & part)) {
     s = Status::Error(std::string("blob has no ") + (part == kPartEncoder ? "encoder" : "decoder") + " part");
   }

@@ -29,7 +29,8 @@ Status staged_span(int offset, int bytes, const uint8_t** data);
 
 // Parses a model blob (weights or a training checkpoint) that must hold
 // `part` (kPartEncoder or kPartDecoder). The caller adds the context.
+// leave_i8_matrices: see read_model_blob (for a decoder built from the blob).
 Status read_model_part(const uint8_t* data, size_t size, uint32_t part, BlobReader* blob, VaeConfig* config,
-                       VaeParams* params);
+                       VaeParams* params, bool leave_i8_matrices = false);
 
 }  // namespace lw

@@ -76,7 +76,9 @@ class WasmModel {
     VaeParams params;
     BlobReader blob;
     Status s = staged_span(0, bytes, &data);
-    if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), kPartDecoder, &blob, &config, &params);
+    // i8 matrices are left in the blob, not widened: the integer kernel runs them from its bytes.
+    if (s.ok()) s = read_model_part(data, static_cast<size_t>(bytes), kPartDecoder, &blob, &config, &params,
+                                    /*leave_i8_matrices=*/true);
     ModelStats stats;
     if (s.ok()) s = read_model_stats(blob, &stats);
     std::vector<float> kl = std::move(stats.kl_per_dim);

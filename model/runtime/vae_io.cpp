@@ -103,7 +103,8 @@ Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32
   return writer.finish(out);
 }
 
-Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts) {
+Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts,
+                       bool leave_i8_matrices) {
   if (blob.kind() != BlobKind::kModelWeights && blob.kind() != BlobKind::kTrainingCheckpoint) {
     return Status::Error("expected model weights, found a " + blob_kind_name(blob.kind()) + " blob");
   }
@@ -129,7 +130,17 @@ Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* par
   VaeParams p;
   allocate_params(c, &p, (present & kPartEncoder) != 0, (present & kPartDecoder) != 0);
   for (const ParamRef<float>& ref : p.params()) {
-    if (wanted(ref.name, present)) LW_RETURN_IF_ERROR(read_weight_tensor(blob, ref.name, ref));
+    if (!wanted(ref.name, present)) continue;
+    const TensorInfo* t = leave_i8_matrices && ref.cols > 1 ? blob.find(ref.name) : nullptr;
+    if (t != nullptr && t->dtype == DType::kI8) {
+      // Checked as the integer kernel will read it (shape, scales), not widened: the caller runs it from the blob.
+      const int8_t* q = nullptr;
+      std::vector<float> scales;
+      LW_RETURN_IF_ERROR(blob.view_i8_matrix(
+          ref.name, {static_cast<uint32_t>(ref.rows), static_cast<uint32_t>(ref.cols)}, &q, &scales));
+      continue;
+    }
+    LW_RETURN_IF_ERROR(read_weight_tensor(blob, ref.name, ref));
   }
   drop_unwanted(present, &p);
   *config = c;

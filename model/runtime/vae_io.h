@@ -23,7 +23,12 @@ Status write_model_blob(const VaeConfig& config, const VaeParams& params, uint32
 
 // Reads a model weights blob or a training checkpoint's weights. Parts absent
 // from the blob are left unallocated (zero-size); *parts says which are there.
-Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts);
+// leave_i8_matrices: a weight matrix stored as i8 is checked (shape, scales)
+// but left at zero instead of widened to floats, for a caller that runs it
+// from the blob's bytes (make_decoder_mlp_from_blob: the page's decoder,
+// which would otherwise widen 1.1 M weights it never reads).
+Status read_model_blob(const BlobReader& blob, VaeConfig* config, VaeParams* params, uint32_t* parts,
+                       bool leave_i8_matrices = false);
 Status read_model_blob(const uint8_t* data, size_t size, VaeConfig* config, VaeParams* params, uint32_t* parts);
 
 // Replaces the weights of the chosen parts (kPartEncoder | kPartDecoder, those present in params)

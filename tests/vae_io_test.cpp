@@ -308,6 +308,16 @@ TEST_CASE("convolutional model: header errors name the field", "[vae_io][conv]")
   const Status s = read_model_blob(v1.data(), v1.size(), &c, &p, nullptr);
   INFO(s.message());
   CHECK(s.message().find("header reserved byte 140 is not zero") != std::string::npos);
+  // A header cannot make inference allocate gigabytes: each convolution's output and patches are bounded.
+  VaeConfig huge = config;
+  huge.input_dim = 1024 * 1024;
+  huge.conv = {{1024, 1, 1, 0}, {4, 8, 8, 0}};
+  CHECK(huge.validate().message().find("convolution 0: its output (1073741824 floats) exceeds") != std::string::npos);
+  huge.conv = {{1, 8, 1, 7}};
+  CHECK(huge.validate().message().find("exceeds 1048576") != std::string::npos);
+  huge.input_dim = 512 * 512;
+  huge.conv = {{2, 8, 1, 0}};
+  CHECK(huge.validate().message().find("patches (") != std::string::npos);
   // The convolutions' input must be a square image.
   VaeConfig odd = config;
   odd.input_dim = 30;

@@ -40,10 +40,17 @@ Status VaeConfig::validate_conv() const {
     if (side + 2 * c.padding < c.kernel) {
       return Status::Error(which + "the " + std::to_string(side) + "-pixel input is smaller than the kernel");
     }
+    const int in_ch = i == 0 ? 1 : conv[i - 1].channels;
     side = (side + 2 * c.padding - c.kernel) / c.stride + 1;
+    // Bounds on what inference allocates per sample, so that a header cannot ask for gigabytes
+    // with a few weights: the output, and the patches (kernels/im2col.h).
+    const long long out = static_cast<long long>(side) * side * c.channels;
+    const long long patches = static_cast<long long>(side) * side * c.kernel * c.kernel * in_ch;
+    if (out > 1 << 20) return Status::Error(which + "its output (" + std::to_string(out) + " floats) exceeds 1048576");
+    if (patches > 1 << 22) {
+      return Status::Error(which + "its patches (" + std::to_string(patches) + " floats) exceed 4194304");
+    }
   }
-  const long long out = static_cast<long long>(side) * side * conv.back().channels;
-  if (out > 1 << 20) return Status::Error("the last convolution's output (" + std::to_string(out) + ") exceeds 1048576");
   return Status::Ok();
 }
 

@@ -120,7 +120,7 @@ void blob_corpus() {
   put("blob", "truncated_payload.lwb", truncated(ckpt, ckpt.size() - 64));
   put("blob", "bad_magic.lwb", flipped(model, 0));
   put("blob", "bad_payload_crc.lwb", flipped(model, model.size() - 70));
-  put("blob", "bad_version.lwb", fuzz::with_fields(model, {{8, 2}}));
+  put("blob", "bad_version.lwb", fuzz::with_fields(model, {{8, 3}}));
   put("blob", "bad_kind.lwb", fuzz::with_fields(model, {{16, 9}}));
   put("blob", "bad_hidden_count.lwb", fuzz::with_fields(model, {{32, 9}}));
   put("blob", "bad_tensor_count.lwb", fuzz::with_fields(misc, {{76, 4097}}));
@@ -129,6 +129,22 @@ void blob_corpus() {
   put("blob", "bad_shape.lwb", fuzz::with_fields(model, {{256 + 72, 6}}));
   put("blob", "checkpoint_bad_counters.lwb", fuzz::with_fields(model, {{16, 3}}));  // weights blob relabelled as a checkpoint
   put("blob", "huge_hidden.lwb", fuzz::with_fields(model, {{36, 16384}}));
+
+  // Format version 2: a convolutional encoder on a 4 x 4 image and a decoder of its own.
+  VaeConfig conv = config;
+  conv.input_dim = 16;
+  conv.conv = {{2, 2, 2, 0}};  // 4x4x1 -> 2x2x2
+  conv.hidden = {3};
+  conv.dec_hidden = {5};
+  VaeParams conv_params;
+  init_params(conv, 9, &conv_params);
+  Bytes conv_model, conv_i8;
+  must(write_model_blob(conv, conv_params, kPartEncoder | kPartDecoder, DType::kF32, "", &conv_model), "conv model");
+  must(write_model_blob(conv, conv_params, kPartEncoder | kPartDecoder, DType::kI8, "", &conv_i8), "conv i8 model");
+  put("blob", "model_conv_f32.lwb", conv_model);
+  put("blob", "model_conv_i8.lwb", conv_i8);
+  put("blob", "conv_bad_kernel.lwb", fuzz::with_fields(conv_model, {{148, 9}}));
+  put("blob", "conv_bad_slot.lwb", fuzz::with_fields(conv_model, {{160, 4}}));
 }
 
 void index_corpus() {

@@ -8,10 +8,14 @@
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS]   (build/native must be
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN]
+#   (build/native must be
 # built; THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the
 # decoder mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default
-# standard; EPOCHS the four stages' epoch counts, comma-separated, default 110,20,60,12)
+# standard; EPOCHS the four stages' epoch counts, comma-separated, default 110,20,60,12; CONV the
+# encoder's convolutions before its HIDDEN dense layers, `wardrobe train --conv` form, e.g.
+# c32k4s2p1,c64k3s2p1, default none; DECODER_HIDDEN the decoder's hidden sizes, z side first, default
+# HIDDEN reversed. Stop 23's convolutional run: OUT 2 256 dreg 80,20,16,8 c32k4s2p1,c64k3s2p1 256,512,768)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
 # A stage listed in OUT_DIR/times.txt has finished and is skipped, so a stopped run resumes at the

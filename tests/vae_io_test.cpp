@@ -312,7 +312,7 @@ TEST_CASE("convolutional model: header errors name the field", "[vae_io][conv]")
   VaeConfig huge = config;
   huge.input_dim = 1024 * 1024;
   huge.conv = {{1024, 1, 1, 0}, {4, 8, 8, 0}};
-  CHECK(huge.validate().message().find("convolution 0: its output (1073741824 floats) exceeds") != std::string::npos);
+  CHECK(huge.validate().message().find("convolution 0 (c1024k1s1p0): its output (1073741824 floats) exceeds") != std::string::npos);
   huge.conv = {{1, 8, 1, 7}};
   CHECK(huge.validate().message().find("exceeds 1048576") != std::string::npos);
   huge.input_dim = 512 * 512;

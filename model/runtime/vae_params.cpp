@@ -32,7 +32,10 @@ Status VaeConfig::validate_conv() const {
   }
   for (size_t i = 0; i < conv.size(); ++i) {
     const ConvSpec& c = conv[i];
-    const std::string which = "convolution " + std::to_string(i) + ": ";
+    // Named as --conv writes it, so the message points at the text the person typed.
+    const std::string which = "convolution " + std::to_string(i) + " (c" + std::to_string(c.channels) + "k" +
+                              std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
+                              std::to_string(c.padding) + "): ";
     if (c.channels < 1 || c.channels > 1024) return Status::Error(which + "channels must be in [1, 1024]");
     if (c.kernel < 1 || c.kernel > 8) return Status::Error(which + "kernel must be in [1, 8]");
     if (c.stride < 1 || c.stride > 4) return Status::Error(which + "stride must be in [1, 4]");

@@ -56,6 +56,11 @@ rejects "0" train --out "$tmp/m.lwb" --hidden 512,0
 rejects "adagrad" train --out "$tmp/m.lwb" --schedule adagrad
 rejects "rloo" train --out "$tmp/m.lwb" --iwae-gradient rloo
 rejects "--iwae-gradient dreg needs the IWAE bound" train --out "$tmp/m.lwb" --iwae-gradient dreg "${nodata[@]}"
+rejects 'convolution "c8k4s2" is not of the form' train --out "$tmp/m.lwb" --conv c8k4s2 "${nodata[@]}"
+rejects "convolution 0 (c8k9s2p1): kernel must be in [1, 8]" train --out "$tmp/m.lwb" --conv c8k9s2p1 "${nodata[@]}"
+rejects "convolution 1 (c8k3s2p3): padding must be in [0, kernel - 1]" train --out "$tmp/m.lwb" \
+  --conv c8k4s2p1,c8k3s2p3 "${nodata[@]}"
+rejects "--decoder-hidden: value 0 is outside [1, 16384]" train --out "$tmp/m.lwb" --decoder-hidden 0 "${nodata[@]}"
 rejects "-0.5" sample --model "$model" --out "$tmp/s.png" --temperature -0.5
 rejects "10.5" sample --model "$model" --out "$tmp/s.png" --temperature 10.5
 rejects "-1" eval --model "$model" --iwae -1
@@ -85,6 +90,7 @@ parses --epochs train --out "$tmp/m.lwb" --epochs 1 --batch 65536 --lr 0.5 --lr-
   "${nodata[@]}"
 parses --batch train --out "$tmp/m.lwb" --batch 1 --lr 1e-7 --threads 0 --latent 1 --hidden 1 "${nodata[@]}"
 parses --iwae-gradient train --out "$tmp/m.lwb" --iwae-samples 2 --iwae-gradient dreg "${nodata[@]}"
+parses --conv train --out "$tmp/m.lwb" --conv c32k4s2p1,c64k3s2p1 --hidden 256 --decoder-hidden 256,512 "${nodata[@]}"
 parses --iwae eval --model "$model" --iwae 100000 "${nodata[@]}"
 parses --iwae eval --model "$model" --iwae 0 "${nodata[@]}"
 parses --k search --index "$index" --item 19 --k 20 --class -1

@@ -287,9 +287,11 @@ test('the map: its coordinates come from the runtime; moves asked before they ar
     return { runtime: Array.from(xy), js: a };
   });
   assert.ok(Math.abs(placed.runtime[0] - placed.js) < 1e-4, 'project_points agrees with the formula');
-  // Every 'project' answer is now held 400 ms: a slider step, then two arrow presses on the map,
+  // Every 'project' answer is now held 3 s: a slider step, then two arrow presses on the map,
   // all before z's new coordinates arrive. The moves wait, then apply both steps from the new z.
-  await page.evaluate(() => (window.__lw.client.delayReplies = (op) => (op === 'project' ? 400 : 0)));
+  // (Held 400 ms until stop 23, a CI run on a machine loaded three times over took longer than
+  // that between the slider step and the presses, so the coordinates were already there.)
+  await page.evaluate(() => (window.__lw.client.delayReplies = (op) => (op === 'project' ? 3000 : 0)));
   await page.locator('#sliders input[data-dim]').first().focus();
   await page.keyboard.press('PageUp');
   const zSlider = await page.evaluate(() => Array.from(window.__lw.z));

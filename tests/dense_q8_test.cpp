@@ -151,6 +151,20 @@ TEST_CASE("dense_q8: zero, NaN and infinite inputs", "[kernels][q8]") {
   for (float v : ob.simd) CHECK(std::isfinite(v));
 }
 
+TEST_CASE("dense_q8: quantize_activations on subnormal inputs stays finite and in range", "[kernels][q8]") {
+  // qmax / amax overflows float when amax is subnormal; 0 * inf would be NaN (UB once cast to int16).
+  const float x[4] = {1e-40f, 0.0f, -5e-41f, 2e-45f};
+  int16_t q[8];
+  const float sx = lw::kernels::quantize_activations(x, 4, 8, 16383, q);
+  CHECK(q[0] == 16383);
+  CHECK(q[1] == 0);
+  CHECK(q[2] == -8192);  // -0.5 * 16383 = -8191.5 rounds to even
+  CHECK(std::abs(q[3]) <= 1);
+  for (int i = 4; i < 8; ++i) CHECK(q[i] == 0);
+  CHECK(std::isfinite(sx));
+  CHECK(sx >= 0.0f);
+}
+
 TEST_CASE("dense_q8: quantize_activations rounds to qmax steps of the largest value", "[kernels][q8]") {
   const float x[5] = {1.0f, -0.5f, 0.25f, 0.0f, -1.0f};
   int16_t q[8];

@@ -179,9 +179,12 @@ float quantize_activations(const float* x, int in, int padded_in, int qmax, int1
     return 0.0f;
   }
   const float inv = static_cast<float>(qmax) / amax;
+  // A largest value below qmax / FLT_MAX (subnormal inputs) overflows inv to infinity, and 0 * inf
+  // is NaN: then divide first, a / amax being in [-1, 1]. (Found by fuzz_blob in stop 23.)
+  const bool tiny = !(inv <= 3.4e38f);
   for (int i = 0; i < in; ++i) {
     const float a = x[i];
-    float q = std::nearbyint(a * inv);
+    float q = tiny ? std::nearbyint(a / amax * static_cast<float>(qmax)) : std::nearbyint(a * inv);
     if (!(std::fabs(a) <= amax)) q = 0.0f;  // NaN and infinities
     if (q > qmax) q = static_cast<float>(qmax);
     if (q < -qmax) q = static_cast<float>(-qmax);

@@ -76,10 +76,10 @@ Status config_from_architecture(const Architecture& arch, VaeConfig* config) {
     return Status::Error("unsupported output activation code " + std::to_string(arch.output_activation));
   }
   VaeConfig c;
-  c.input_dim = static_cast<int>(std::min<uint32_t>(arch.input_dim, 1u << 30));
-  c.latent = static_cast<int>(std::min<uint32_t>(arch.latent, 1u << 30));
   // Clamped so a hostile header cannot overflow int; validate() then refuses the value.
   const auto to_int = [](uint32_t v) { return static_cast<int>(std::min<uint32_t>(v, 1u << 30)); };
+  c.input_dim = to_int(arch.input_dim);
+  c.latent = to_int(arch.latent);
   for (const ArchConv& a : arch.conv) {
     c.conv.push_back({to_int(a.channels), to_int(a.kernel), to_int(a.stride), to_int(a.padding)});
   }

@@ -33,9 +33,7 @@ Status VaeConfig::validate_conv() const {
   for (size_t i = 0; i < conv.size(); ++i) {
     const ConvSpec& c = conv[i];
     // Named as --conv writes it, so the message points at the text the person typed.
-    const std::string which = "convolution " + std::to_string(i) + " (c" + std::to_string(c.channels) + "k" +
-                              std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
-                              std::to_string(c.padding) + "): ";
+    const std::string which = "convolution " + std::to_string(i) + " (" + conv_spec_text(c) + "): ";
     if (c.channels < 1 || c.channels > 1024) return Status::Error(which + "channels must be in [1, 1024]");
     if (c.kernel < 1 || c.kernel > 8) return Status::Error(which + "kernel must be in [1, 8]");
     if (c.stride < 1 || c.stride > 4) return Status::Error(which + "stride must be in [1, 4]");
@@ -55,6 +53,11 @@ Status VaeConfig::validate_conv() const {
     }
   }
   return Status::Ok();
+}
+
+std::string conv_spec_text(const ConvSpec& c) {
+  return "c" + std::to_string(c.channels) + "k" + std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
+         std::to_string(c.padding);
 }
 
 Status parse_conv_spec(const std::string& text, ConvSpec* spec) {
@@ -130,10 +133,7 @@ std::vector<LayerShape> VaeConfig::decoder_layers() const {
 std::string VaeConfig::describe() const {
   // std::to_string, not a stringstream: iostreams would add ~100 KB to the wasm module.
   std::string out = std::to_string(input_dim);
-  for (const ConvSpec& c : conv) {
-    out += "-c" + std::to_string(c.channels) + "k" + std::to_string(c.kernel) + "s" + std::to_string(c.stride) + "p" +
-           std::to_string(c.padding);
-  }
+  for (const ConvSpec& c : conv) out += "-" + conv_spec_text(c);
   for (int h : hidden) out += "-" + std::to_string(h);
   out += "-" + std::to_string(latent);
   if (!dec_hidden.empty()) {

@@ -39,6 +39,8 @@ struct ConvSpec {
 // Parses "c32k4s2p1" (channels 32, kernel 4, stride 2, padding 1; the form
 // VaeConfig::describe writes) into *spec. Ranges are VaeConfig::validate's.
 Status parse_conv_spec(const std::string& text, ConvSpec* spec);
+// The same form from a ConvSpec ("c32k4s2p1"), as describe() and the errors name a convolution.
+std::string conv_spec_text(const ConvSpec& spec);
 
 using kernels::ConvGeometry;  // a convolution's resolved sizes (kernels/im2col.h)
 

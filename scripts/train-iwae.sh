@@ -8,14 +8,15 @@
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN]
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP]
 #   (build/native must be
 # built; THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the
 # decoder mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default
 # standard; EPOCHS the four stages' epoch counts, comma-separated, default 110,20,60,12; CONV the
 # encoder's convolutions before its HIDDEN dense layers, `wardrobe train --conv` form, e.g.
 # c32k4s2p1,c64k3s2p1, default none; DECODER_HIDDEN the decoder's hidden sizes, z side first, default
-# HIDDEN reversed. Stop 23's convolutional run: OUT 2 256 dreg 80,20,16,8 c32k4s2p1,c64k3s2p1 256,512,768)
+# HIDDEN reversed; KL_WARMUP the epochs of stage 1 over which the KL weight rises from 0 to 1, default 10.
+# Stop 23's convolutional run: OUT 2 256 dreg 80,20,16,8 c32k4s2p1,c64k3s2p1 256,512,768)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
 # A stage listed in OUT_DIR/times.txt has finished and is skipped, so a stopped run resumes at the
@@ -24,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP]" >&2
   exit 2
 fi
 out=$1
@@ -37,6 +38,11 @@ IFS=, read -r -a epochs <<< "${5:-110,20,60,12}"
 arch=()
 [[ -n ${6:-} ]] && arch+=(--conv "$6")
 [[ -n ${7:-} ]] && arch+=(--decoder-hidden "$7")
+warmup=${8:-10}
+if ! [[ $warmup =~ ^[0-9]+$ ]]; then
+  echo "train-iwae: KL_WARMUP must be a whole number of epochs, got '$warmup'" >&2
+  exit 2
+fi
 # Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
 if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
@@ -78,7 +84,7 @@ stage() {
   echo "$name $((SECONDS - start))" >> "$out/times.txt"
 }
 
-stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup 10 --seed 1
+stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup "$warmup" --seed 1
 stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
 stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
 stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs "${epochs[3]}" --lr 1e-4 --seed 4

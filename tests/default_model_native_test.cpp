@@ -59,6 +59,17 @@ TEST_CASE("the committed default model matches its model card", "[default_model]
   CHECK(neg_elbo == Approx(json_field(card, "first1000_neg_elbo")).margin(0.05));
   CHECK(iwae50 == Approx(json_field(card, "first1000_iwae50_nll")).margin(0.05));
   CHECK(iwae50 < neg_elbo);
+
+  // Scored in chunks with first_image (the CLI's progress bars), each image
+  // keeps its noise stream: the figures equal the single call's exactly.
+  std::vector<double> head, tail;
+  REQUIRE(iwae_images(params, x_bin.data(), 300, 50, kEvalNoiseSeed, &head).ok());
+  REQUIRE(iwae_images(params, x_bin.data() + 300 * kImagePixels, 700, 50, kEvalNoiseSeed, &tail, 300).ok());
+  head.insert(head.end(), tail.begin(), tail.end());
+  CHECK(head == nll);
+  // Without the offset the second chunk would reuse the first images' streams.
+  REQUIRE(iwae_images(params, x_bin.data() + 300 * kImagePixels, 700, 50, kEvalNoiseSeed, &tail).ok());
+  CHECK(tail[0] != nll[300]);
 }
 
 }  // namespace lw

@@ -9,6 +9,7 @@
 #include "model/native/dataset.h"
 #include "model/native/file_io.h"
 #include "tools/commands.h"
+#include "tools/iwae_progress.h"
 #include "tools/json.h"
 #include "tools/model_file.h"
 #include "tools/png_grid.h"
@@ -33,7 +34,7 @@ Status cmd_anomalies(const AnomaliesOptions& o) {
   // Grey pixels as the Bernoulli targets, as the page scores garments.
   const std::vector<float> x = image_floats(images, ids);
   std::vector<double> nll;
-  LW_RETURN_IF_ERROR(iwae_images(params, x.data(), images.count, k, kEvalNoiseSeed, &nll));
+  LW_RETURN_IF_ERROR(iwae_images_with_progress("IWAE k=" + std::to_string(k), params, x.data(), images.count, k, kEvalNoiseSeed, &nll));
   std::vector<int> order = ids;
   std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int a, int b) {
     return nll[static_cast<size_t>(a)] != nll[static_cast<size_t>(b)] ? nll[static_cast<size_t>(a)] > nll[static_cast<size_t>(b)]

@@ -12,6 +12,7 @@
 #include "model/runtime/latent_stats.h"
 #include "model/runtime/vae_io.h"
 #include "tools/commands.h"
+#include "tools/iwae_progress.h"
 #include "tools/json.h"
 #include "tools/model_file.h"
 
@@ -48,7 +49,7 @@ Status cmd_eval(const EvalOptions& o) {
   if (k > 0) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<double> nll;
-    LW_RETURN_IF_ERROR(iwae_images(params, x_bin.data(), n, k, kEvalNoiseSeed, &nll));
+    LW_RETURN_IF_ERROR(iwae_images_with_progress("IWAE k=" + std::to_string(k), params, x_bin.data(), n, k, kEvalNoiseSeed, &nll));
     iwae_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     iwae = std::accumulate(nll.begin(), nll.end(), 0.0) / static_cast<double>(nll.size());
   }

@@ -19,6 +19,7 @@
 #include "model/runtime/latent_stats.h"
 #include "model/runtime/vae_io.h"
 #include "tools/commands.h"
+#include "tools/iwae_progress.h"
 #include "tools/json.h"
 #include "tools/manifest.h"
 #include "tools/model_file.h"
@@ -125,7 +126,7 @@ Status check_storage(const std::string& model_path, const VaeConfig& config, con
 Status anomaly_stats(const VaeParams& params, const std::vector<float>& x, int n, int anomaly_k, int first_test_id,
                      ModelStats* stats) {
   std::vector<double> iwae;
-  LW_RETURN_IF_ERROR(iwae_images(params, x.data(), n, anomaly_k, kEvalNoiseSeed, &iwae));
+  LW_RETURN_IF_ERROR(iwae_images_with_progress("anomaly statistics", params, x.data(), n, anomaly_k, kEvalNoiseSeed, &iwae));
   std::vector<ElboTerms> terms;
   LW_RETURN_IF_ERROR(neg_elbo_images(params, x.data(), n, kEvalNoiseSeed, &terms));
   std::vector<double> elbo(terms.size());

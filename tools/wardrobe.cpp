@@ -142,7 +142,8 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
   sub->add_option("--out", o->out, "best model (weights blob); PATH.ckpt is the latest checkpoint")->required();
   add_data(sub, &o->data);
   sub->add_option("--latent", o->latent, "latent dimensions")->check(int_in(1, 1024))->capture_default_str();
-  sub->add_option("--hidden", o->hidden, "encoder (dense) hidden sizes, input side first")
+  sub->add_option("--hidden", o->hidden, "encoder (dense) hidden sizes, input side first (a quick model; the committed default model is "
+                  "768,512,256: model/default/MODEL_CARD.md)")
       ->delimiter(',')->check(int_in(1, 16384))->capture_default_str();
   sub->add_option("--conv", o->conv,
                   "encoder convolutions before the dense layers, input side first, each cCHANNELSkKERNELsSTRIDEpPAD "

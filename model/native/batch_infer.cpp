@@ -100,12 +100,13 @@ Status neg_elbo_images(const VaeParams& params, const float* x, int n, uint64_t 
   });
 }
 
-Status iwae_images(const VaeParams& params, const float* x, int n, int k, uint64_t seed, std::vector<double>* out) {
+Status iwae_images(const VaeParams& params, const float* x, int n, int k, uint64_t seed, std::vector<double>* out,
+                   int64_t first_image) {
   if (n < 0) return Status::Error("IWAE: image count must be >= 0, got " + std::to_string(n));
   const size_t pixels = static_cast<size_t>(params.encoder_input());
   out->assign(static_cast<size_t>(n), 0.0);
   return for_each_image(params, n, /*dynamic=*/true, [&](AnomalyScorer* scorer, int i) {
-    Rng rng(iwae_stream_seed(seed, i));
+    Rng rng(iwae_stream_seed(seed, first_image + i));
     const size_t at = static_cast<size_t>(i);
     return scorer->iwae_nll(x + at * pixels, k, &rng, &(*out)[at]).with_context("image " + std::to_string(i));
   });

@@ -39,8 +39,10 @@ Status encode_images(const VaeParams& params, const float* x, int n, std::vector
 Status neg_elbo_images(const VaeParams& params, const float* x, int n, uint64_t seed, std::vector<ElboTerms>* out);
 
 // IWAE estimate of -log p(x) of each image with k samples; image i's noise
-// from Rng(iwae_stream_seed(seed, i)).
-Status iwae_images(const VaeParams& params, const float* x, int n, int k, uint64_t seed, std::vector<double>* out);
+// from Rng(iwae_stream_seed(seed, first_image + i)), so scoring a set in
+// chunks (first_image = the chunk's start) gives the same figures as one call.
+Status iwae_images(const VaeParams& params, const float* x, int n, int k, uint64_t seed, std::vector<double>* out,
+                   int64_t first_image = 0);
 
 // Decodes n latent vectors z ([n x latent] row-major) to grey pixels
 // ([n x pixels] bytes): the page's decoder (sigmoid fused, probabilities to

@@ -34,14 +34,8 @@ Status Encoder::init(const VaeParams& params) {
     if (l > 0 && (g.in_side != e.geo_[l - 1].out_side || g.in_ch != e.geo_[l - 1].out_ch)) {
       return Status::Error(name + ": its input does not match the previous convolution's output");
     }
-    MlpLayer layer;
-    layer.w = d.W.data();
-    layer.b = d.b.data();
-    layer.in = d.in();
-    layer.out = d.out();
-    layer.act = Activation::kRelu;
     e.conv_.emplace_back();
-    LW_RETURN_IF_ERROR(e.conv_.back().init({layer}).with_context(name));
+    LW_RETURN_IF_ERROR(e.conv_.back().init({MlpLayer::of(d, Activation::kRelu)}).with_context(name));
     LW_RETURN_IF_ERROR(e.conv_.back().reserve(g.positions()));
     patches = std::max(patches, static_cast<size_t>(g.positions()) * g.patch());
     if (l + 1 < e.geo_.size()) inner = std::max(inner, static_cast<size_t>(g.out_size()));

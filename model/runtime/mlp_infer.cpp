@@ -148,9 +148,7 @@ Status Mlp::forward_rgba(const float* x, int n, uint8_t* rgba) {
   return Status::Ok();
 }
 
-namespace {
-
-MlpLayer layer_of(const Dense& d, Activation act) {
+MlpLayer MlpLayer::of(const Dense& d, Activation act) {
   MlpLayer l;
   l.w = d.W.data();
   l.b = d.b.data();
@@ -159,6 +157,8 @@ MlpLayer layer_of(const Dense& d, Activation act) {
   l.act = act;
   return l;
 }
+
+namespace {
 
 Status check_dense(const Dense& d, const std::string& name) {
   if (d.W.size() == 0 || d.b.size() != d.W.rows())
@@ -184,7 +184,7 @@ Status make_decoder(const VaeParams& params, const BlobReader* blob, bool sigmoi
     const bool last = i + 1 == params.dec.size();
     const Activation act =
         !last ? Activation::kRelu : (sigmoid_output ? Activation::kSigmoid : Activation::kIdentity);
-    MlpLayer l = layer_of(d, act);
+    MlpLayer l = MlpLayer::of(d, act);
     const std::string name = "dec." + std::to_string(i) + ".weight";
     const TensorInfo* t = blob != nullptr ? blob->find(name) : nullptr;
     if (t != nullptr && t->dtype == DType::kI8) {
@@ -213,7 +213,7 @@ Status make_encoder_mlp(const VaeParams& params, Mlp* mlp) {
   std::vector<MlpLayer> layers;
   for (size_t i = 0; i < params.enc.size(); ++i) {
     LW_RETURN_IF_ERROR(check_dense(params.enc[i], "enc." + std::to_string(i)));
-    layers.push_back(layer_of(params.enc[i], Activation::kRelu));
+    layers.push_back(MlpLayer::of(params.enc[i], Activation::kRelu));
   }
   const Dense& mu = params.enc_mu;
   const Dense& lv = params.enc_logvar;

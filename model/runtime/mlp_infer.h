@@ -33,6 +33,10 @@ struct MlpLayer {
   int in = 0;                // input features, >= 1
   int out = 0;               // output features, >= 1
   Activation act = Activation::kIdentity;
+
+  // The float layer over a training-code Dense (W [out x in], b [out]); points
+  // into d, which must outlive Mlp::init.
+  static MlpLayer of(const Dense& d, Activation act);
 };
 
 class Mlp {

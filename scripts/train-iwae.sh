@@ -8,14 +8,16 @@
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP]
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE]
 #   (build/native must be
 # built; THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the
 # decoder mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default
 # standard; EPOCHS the four stages' epoch counts, comma-separated, default 110,20,60,12; CONV the
 # encoder's convolutions before its HIDDEN dense layers, `wardrobe train --conv` form, e.g.
 # c32k4s2p1,c64k3s2p1, default none; DECODER_HIDDEN the decoder's hidden sizes, z side first, default
-# HIDDEN reversed; KL_WARMUP the epochs of stage 1 over which the KL weight rises from 0 to 1, default 10.
+# HIDDEN reversed; KL_WARMUP the epochs of stage 1 over which the KL weight rises from 0 to 1, default 10;
+# IWAE_FREEZE none (default) or posterior-mean: stages 2-4 leave the encoder's mu(x) as stage 1 made it
+# (`wardrobe train --freeze-posterior-mean`) and fine-tune the decoder and sigma(x) only.
 # Stop 23's convolutional run: OUT 2 256 dreg 80,20,16,8 c32k4s2p1,c64k3s2p1 256,512,768)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
@@ -25,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE]" >&2
   exit 2
 fi
 out=$1
@@ -43,6 +45,15 @@ if ! [[ $warmup =~ ^[0-9]+$ ]]; then
   echo "train-iwae: KL_WARMUP must be a whole number of epochs, got '$warmup'" >&2
   exit 2
 fi
+freeze=()
+case ${9:-none} in
+  none) ;;
+  posterior-mean) freeze=(--freeze-posterior-mean) ;;
+  *)
+    echo "train-iwae: IWAE_FREEZE must be none or posterior-mean, got '$9'" >&2
+    exit 2
+    ;;
+esac
 # Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
 if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
@@ -85,7 +96,7 @@ stage() {
 }
 
 stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup "$warmup" --seed 1
-stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
-stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
-stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" --epochs "${epochs[3]}" --lr 1e-4 --seed 4
+stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
+stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
+stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[3]}" --lr 1e-4 --seed 4
 awk '{ s += $2 } END { printf "train-iwae: %d s in all (%.1f min)\n", s, s / 60 }' "$out/times.txt" >&2

@@ -32,6 +32,7 @@ TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters"
   train.seed = 99;
   train.iwae_samples = 8;
   train.iwae_gradient = IwaeGradient::kDoublyReparameterized;
+  train.freeze_posterior_mean = true;
   TrainState state;
   REQUIRE(init_train_state(small_config(), train, &state).ok());
   state.adam.step = 1234;
@@ -56,6 +57,7 @@ TEST_CASE("checkpoint round trip restores weights, Adam state, RNG and counters"
   CHECK(loaded.train.seed == 99);
   CHECK(loaded.train.iwae_samples == 8);
   CHECK(loaded.train.iwae_gradient == IwaeGradient::kDoublyReparameterized);
+  CHECK(loaded.train.freeze_posterior_mean);
   // A model blob is not a checkpoint.
   std::vector<uint8_t> model;
   REQUIRE(write_model_blob(state.config, state.weights, kPartDecoder | kPartEncoder, DType::kF32, "", &model).ok());

@@ -2,6 +2,7 @@
 // finite differences (double precision, fixed eps); one Adam step by hand;
 // learning on real garments.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -178,6 +179,40 @@ TEST_CASE("training is deterministic for a seed", "[vae][train][data]") {
   train_epoch(x, &b, nullptr);
   CHECK(a.weights.dec.back().W == b.weights.dec.back().W);
   CHECK(a.weights.enc[0].W == b.weights.enc[0].W);
+}
+
+TEST_CASE("freezing the posterior mean trains the decoder and sigma and leaves mu(x) as it was", "[vae][train][data]") {
+  const Dataset& data = test::dataset();
+  std::vector<int> ids(512);
+  std::iota(ids.begin(), ids.end(), 0);
+  const Eigen::MatrixXf x = images_to_matrix(data.train_images, ids);
+  VaeConfig config;
+  config.hidden = {64, 32};
+  config.latent = 4;
+  config.conv = {ConvSpec{4, 3, 2, 1}};
+  for (const int k : {1, 4}) {
+    INFO("IWAE samples " << k);
+    TrainConfig train;
+    train.batch = 64;
+    train.iwae_samples = k;
+    train.iwae_gradient = k > 1 ? IwaeGradient::kDoublyReparameterized : IwaeGradient::kStandard;
+    train.freeze_posterior_mean = true;
+    TrainState state;
+    REQUIRE(init_train_state(config, train, &state).ok());
+    const VaeParams before = state.weights;
+    train_epoch(x, &state, nullptr);
+    const std::vector<std::string> frozen = posterior_mean_tensors(state.weights);
+    CHECK(frozen == std::vector<std::string>{"enc.conv0.weight", "enc.conv0.bias", "enc.0.weight", "enc.0.bias",
+                                             "enc.1.weight", "enc.1.bias", "enc.mu.weight", "enc.mu.bias"});
+    const std::vector<ParamRef<const float>> old_refs = before.params();
+    const std::vector<ParamRef<const float>> new_refs = static_cast<const VaeParams&>(state.weights).params();
+    for (size_t t = 0; t < new_refs.size(); ++t) {
+      INFO(new_refs[t].name);
+      const bool same = std::equal(new_refs[t].data, new_refs[t].data + new_refs[t].size(), old_refs[t].data);
+      const bool is_frozen = std::find(frozen.begin(), frozen.end(), new_refs[t].name) != frozen.end();
+      CHECK(same == is_frozen);  // every other tensor (enc.logvar, dec.*) moved
+    }
+  }
 }
 
 }  // namespace lw

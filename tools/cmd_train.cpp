@@ -44,6 +44,7 @@ Status configure(const TrainOptions& o, VaeConfig* config, TrainConfig* train) {
   train->kl_warmup_epochs = o.kl_warmup;
   train->iwae_samples = o.iwae_samples;
   train->iwae_gradient = o.iwae_gradient == "dreg" ? IwaeGradient::kDoublyReparameterized : IwaeGradient::kStandard;
+  train->freeze_posterior_mean = o.freeze_posterior_mean;
   train->seed = o.seed;
   train->binarize = !o.no_binarize;
   if (o.threads > 0) omp_set_num_threads(o.threads);

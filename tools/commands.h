@@ -29,6 +29,7 @@ struct TrainOptions {
   int kl_warmup = 0;         // epochs
   int iwae_samples = 1;      // 1 = negative ELBO; K > 1 = the IWAE bound with K samples
   std::string iwae_gradient = "standard";  // the encoder's estimator for K > 1: "standard" or "dreg"
+  bool freeze_posterior_mean = false;      // fine-tune the decoder and sigma only (TrainConfig)
   uint64_t seed = 1;
   int validation = 5000;     // training images held out for early stopping
   int train_limit = 0;       // use only the first N training images (0 = all); for tests

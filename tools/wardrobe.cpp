@@ -71,7 +71,7 @@ const Usage kUsage[] = {
      "        [--epochs 20] [--batch 128] [--lr 1e-3]\n"
      "        [--schedule constant|cosine] [--lr-min 0] [--kl-warmup EPOCHS] [--seed 1] [--validation 5000]\n"
      "        [--resume PATH.ckpt | --init MODEL] [--iwae-samples 1] [--log PATH] [--no-binarize] [--threads N]\n"
-     "        [--iwae-gradient standard|dreg] [--quiet]\n"
+     "        [--iwae-gradient standard|dreg] [--freeze-posterior-mean] [--quiet]\n"
      "    Trains the VAE (--iwae-samples K > 1: the IWAE bound with K samples; --init: fine-tune a model).\n"
      "    Writes the best-by-validation model to PATH, the latest checkpoint to PATH.ckpt and one JSON line\n"
      "    per epoch to PATH.log.jsonl."},
@@ -173,6 +173,9 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
                   "the encoder's gradient estimator for the IWAE bound: standard (Burda et al. 2016) or dreg "
                   "(doubly reparameterised, Tucker et al. 2019)")
       ->check(CLI::IsMember({"standard", "dreg"}))->capture_default_str();
+  sub->add_flag("--freeze-posterior-mean", o->freeze_posterior_mean,
+               "leave the encoder's layers that compute mu(x) as they are (with --init: fine-tune the decoder "
+               "and sigma, and keep the posterior means, so the latent index's neighbours)");
   sub->add_option("--log", o->log, "JSON lines, one per epoch (default PATH.log.jsonl)");
   sub->add_option("--train-limit", o->train_limit, "use the first N training images (0 = all)")
       ->check(int_in(0, 60000));

@@ -1,5 +1,6 @@
 #include "model/train/adam.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lw {
@@ -19,17 +20,23 @@ void adam_update(const AdamConfig& c, float lr, int64_t step, const float* grad,
   }
 }
 
-Adam::Adam(const AdamConfig& config, VaeParams* weights, const VaeParams* grads, AdamState* state)
+Adam::Adam(const AdamConfig& config, VaeParams* weights, const VaeParams* grads, AdamState* state,
+           const std::vector<std::string>& frozen)
     : config_(config),
       state_(state),
       weights_(weights->params()),
       m_(state->m.params()),
       v_(state->v.params()),
-      grads_(grads->params()) {}
+      grads_(grads->params()) {
+  for (const ParamRef<float>& w : weights_) {
+    frozen_.push_back(std::find(frozen.begin(), frozen.end(), w.name) != frozen.end());
+  }
+}
 
 void Adam::step(float lr) {
   state_->step += 1;
   for (size_t t = 0; t < weights_.size(); ++t) {
+    if (frozen_[t]) continue;
     adam_update(config_, lr, state_->step, grads_[t].data, weights_[t].data, m_[t].data, v_[t].data,
                 weights_[t].size());
   }

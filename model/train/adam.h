@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "model/train/vae.h"
 
@@ -28,8 +30,10 @@ void adam_update(const AdamConfig& config, float lr, int64_t step, const float* 
 // not in the training step, which must not allocate).
 class Adam {
  public:
-  Adam(const AdamConfig& config, VaeParams* weights, const VaeParams* grads, AdamState* state);
-  // One update of every tensor with learning rate lr (increments state->step).
+  // frozen: names of tensors (VaeParams::params()) the updates leave as they are.
+  Adam(const AdamConfig& config, VaeParams* weights, const VaeParams* grads, AdamState* state,
+       const std::vector<std::string>& frozen = {});
+  // One update of every tensor not frozen, learning rate lr (increments state->step).
   void step(float lr);
 
  private:
@@ -37,6 +41,7 @@ class Adam {
   AdamState* state_;
   std::vector<ParamRef<float>> weights_, m_, v_;  // one entry per tensor, same order
   std::vector<ParamRef<const float>> grads_;      // same order as weights_
+  std::vector<bool> frozen_;                       // same order as weights_
 };
 
 // Zeroed state (moments shaped like the config's weights, step 0).

@@ -34,6 +34,8 @@ Status write_checkpoint(const TrainState& s, const std::string& metadata_json, s
   LW_RETURN_IF_ERROR(writer.add_u64("train.iwae_samples", {1}, objective, 1));
   const uint64_t estimator[1] = {s.train.iwae_gradient == IwaeGradient::kDoublyReparameterized ? 1u : 0u};
   LW_RETURN_IF_ERROR(writer.add_u64("train.iwae_gradient", {1}, estimator, 1));
+  const uint64_t frozen[1] = {s.train.freeze_posterior_mean ? 1u : 0u};
+  LW_RETURN_IF_ERROR(writer.add_u64("train.freeze_posterior_mean", {1}, frozen, 1));
   return writer.finish(out);
 }
 
@@ -91,6 +93,15 @@ Status read_checkpoint(const uint8_t* data, size_t size, TrainState* state) {
       return Status::Error("checkpoint train.iwae_gradient must be 0 or 1, got " + std::to_string(estimator[0]));
     }
     s.train.iwae_gradient = estimator[0] == 1 ? IwaeGradient::kDoublyReparameterized : IwaeGradient::kStandard;
+  }
+  // Optional: checkpoints written before stop 24 trained every tensor.
+  if (blob.find("train.freeze_posterior_mean") != nullptr) {
+    uint64_t frozen[1];
+    LW_RETURN_IF_ERROR(blob.read_u64("train.freeze_posterior_mean", {1}, frozen, 1));
+    if (frozen[0] > 1) {
+      return Status::Error("checkpoint train.freeze_posterior_mean must be 0 or 1, got " + std::to_string(frozen[0]));
+    }
+    s.train.freeze_posterior_mean = frozen[0] == 1;
   }
   LW_RETURN_IF_ERROR(s.train.validate().with_context("checkpoint training settings"));
   *state = std::move(s);

@@ -28,6 +28,14 @@ Status TrainConfig::validate() const {
   return Status::Ok();
 }
 
+std::vector<std::string> posterior_mean_tensors(const VaeParams& params) {
+  std::vector<std::string> names;
+  for (const ParamRef<const float>& p : params.params()) {
+    if (p.name.rfind("enc.", 0) == 0 && p.name.rfind("enc.logvar", 0) != 0) names.push_back(p.name);
+  }
+  return names;
+}
+
 Status init_train_state(const VaeConfig& config, const TrainConfig& train, TrainState* state) {
   LW_RETURN_IF_ERROR(config.validate());
   LW_RETURN_IF_ERROR(train.validate());
@@ -156,7 +164,9 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     allocate_params(state->config, &grads[static_cast<size_t>(t)]);
     grad_refs.push_back(grads[static_cast<size_t>(t)].params());
   }
-  Adam adam(AdamConfig{}, &state->weights, &grads[0], &state->adam);
+  const std::vector<std::string> frozen =
+      state->train.freeze_posterior_mean ? posterior_mean_tensors(state->weights) : std::vector<std::string>{};
+  Adam adam(AdamConfig{}, &state->weights, &grads[0], &state->adam, frozen);
   Eigen::MatrixXf x(data.rows(), batch);
   Eigen::MatrixXf eps(state->config.latent, static_cast<Eigen::Index>(batch) * k);  // k samples per image
   std::vector<LossSums> shard_sums(static_cast<size_t>(threads));

@@ -27,6 +27,8 @@ struct TrainConfig {
   int iwae_samples = 1;     // objective: 1 = negative ELBO (closed-form KL, KL warm-up applies);
                             // K > 1 = the IWAE bound with K samples (model/train/iwae_objective.h)
   IwaeGradient iwae_gradient = IwaeGradient::kStandard;  // the encoder's gradient estimator when K > 1
+  bool freeze_posterior_mean = false;  // leave the encoder's convolutions, hidden layers and mu head as they are
+                                       // (posterior_mean_tensors): fine-tune the decoder and sigma only
   uint64_t seed = 1;        // initial weights, shuffling, binarisation and eps
   Status validate() const;
 };
@@ -42,6 +44,11 @@ struct TrainState {
   double best_val = 1e300;    // best validation negative ELBO so far (nats)
   int best_epoch = 0;         // epoch that reached best_val (0 = none yet)
 };
+
+// The tensors that compute mu(x): every encoder tensor but enc.logvar. What
+// TrainConfig::freeze_posterior_mean leaves untouched, so the latent index's
+// mu (and its nearest neighbours) stays that of the model fine-tuned from.
+std::vector<std::string> posterior_mean_tensors(const VaeParams& params);
 
 // Fresh state: initialised weights, zero moments, rng seeded from train.seed.
 Status init_train_state(const VaeConfig& config, const TrainConfig& train, TrainState* state);

@@ -175,7 +175,7 @@ void add_train(CLI::App* app, lw::TrainOptions* o, std::function<lw::Status()>* 
       ->check(CLI::IsMember({"standard", "dreg"}))->capture_default_str();
   sub->add_flag("--freeze-posterior-mean", o->freeze_posterior_mean,
                "leave the encoder's layers that compute mu(x) as they are (with --init: fine-tune the decoder "
-               "and sigma, and keep the posterior means, so the latent index's neighbours)");
+               "and sigma; the posterior means, and so the latent index's neighbours, stay as they were)");
   sub->add_option("--log", o->log, "JSON lines, one per epoch (default PATH.log.jsonl)");
   sub->add_option("--train-limit", o->train_limit, "use the first N training images (0 = all)")
       ->check(int_in(0, 60000));

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "model/train/adam.h"
+#include "model/train/iwae_objective.h"
 #include "model/runtime/rng.h"
 #include "model/train/train.h"
 #include "model/train/vae.h"
@@ -211,6 +212,72 @@ TEST_CASE("freezing the posterior mean trains the decoder and sigma and leaves m
       const bool same = std::equal(new_refs[t].data, new_refs[t].data + new_refs[t].size(), old_refs[t].data);
       const bool is_frozen = std::find(frozen.begin(), frozen.end(), new_refs[t].name) != frozen.end();
       CHECK(same == is_frozen);  // every other tensor (enc.logvar, dec.*) moved
+    }
+  }
+}
+
+}  // namespace lw
+
+namespace lw {
+
+// The trainer computes only enc.logvar's encoder gradient when the posterior
+// mean is frozen: every gradient it does compute must equal the full backward
+// pass's bit for bit, and exactly the tensors posterior_mean_tensors names
+// (the ones Adam then skips) are left out.
+TEST_CASE("kLogvarHeadOnly computes the full pass's gradients for every tensor that is not frozen",
+          "[vae][train][data]") {
+  const Dataset& data = test::dataset();
+  std::vector<int> ids(16);
+  std::iota(ids.begin(), ids.end(), 100);
+  const Eigen::MatrixXf x = images_to_matrix(data.train_images, ids);
+  VaeConfig config;
+  config.hidden = {32, 16};
+  config.latent = 4;
+  config.conv = {ConvSpec{4, 3, 2, 1}};
+  VaeParams params;
+  init_params(config, 3, &params);
+  const std::vector<std::string> frozen = posterior_mean_tensors(params);
+  Rng rng(5);
+  for (const int k : {1, 4}) {
+    for (const IwaeGradient estimator : {IwaeGradient::kStandard, IwaeGradient::kDoublyReparameterized}) {
+      if (k == 1 && estimator != IwaeGradient::kStandard) continue;
+      INFO("IWAE samples " << k << ", DReG " << (estimator == IwaeGradient::kDoublyReparameterized));
+      Eigen::MatrixXf eps(config.latent, static_cast<Eigen::Index>(x.cols()) * k);
+      for (Eigen::Index i = 0; i < eps.size(); ++i) eps.data()[i] = static_cast<float>(rng.normal());
+      VaeParams full, partial;
+      allocate_params(config, &full);
+      allocate_params(config, &partial);
+      // Garbage in the partial gradients: kLogvarHeadOnly must overwrite every tensor.
+      for (const ParamRef<float>& g : partial.params()) std::fill(g.data, g.data + g.size(), 7.0f);
+      for (const EncoderGradients which : {EncoderGradients::kAll, EncoderGradients::kLogvarHeadOnly}) {
+        VaeParams* g = which == EncoderGradients::kAll ? &full : &partial;
+        if (k == 1) {
+          VaeScratch s;
+          s.resize(config, static_cast<int>(x.cols()));
+          forward(params, x, eps, &s);
+          backward(params, x, 0.7f, &s, g, 0, which);
+        } else {
+          IwaeScratch s;
+          s.resize(config, static_cast<int>(x.cols()), k);
+          iwae_forward(params, x, eps, &s);
+          iwae_backward(params, x, &s, g, 0, estimator, which);
+        }
+      }
+      const std::vector<ParamRef<float>> full_refs = full.params();
+      const std::vector<ParamRef<float>> partial_refs = partial.params();
+      for (size_t t = 0; t < full_refs.size(); ++t) {
+        INFO(full_refs[t].name);
+        const float* f = full_refs[t].data;
+        const float* p = partial_refs[t].data;
+        const size_t n = full_refs[t].size();
+        const bool is_frozen = std::find(frozen.begin(), frozen.end(), full_refs[t].name) != frozen.end();
+        if (is_frozen) {
+          CHECK(std::all_of(p, p + n, [](float v) { return v == 0.0f; }));
+          CHECK(std::any_of(f, f + n, [](float v) { return v != 0.0f; }));  // the full pass did compute it
+        } else {
+          CHECK(std::equal(f, f + n, p));
+        }
+      }
     }
   }
 }

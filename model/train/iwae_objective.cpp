@@ -53,7 +53,8 @@ LossSums iwae_forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename De
 
 template <typename T>
 void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over, IwaeGradient estimator) {
+                   IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over, IwaeGradient estimator,
+                   EncoderGradients encoder_gradients) {
   const int b = s->batch, k = s->samples;
   const T inv_b = T(1) / static_cast<T>(mean_over > 0 ? mean_over : b);
   const bool dreg = estimator == IwaeGradient::kDoublyReparameterized;
@@ -88,7 +89,7 @@ void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename Dense
     // DReG drops it with the rest of the score-function term.
     if (!dreg) e.d_logvar.col(i).array() -= T(0.5) * inv_b;
   }
-  encoder_backward(p, x, &e, g);
+  encoder_backward(p, x, &e, g, encoder_gradients);
 }
 
 #define LW_INSTANTIATE_IWAE(T)                                                                          \
@@ -96,7 +97,7 @@ void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename Dense
   template LossSums iwae_forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,   \
                                     const Eigen::Ref<const DenseT<T>::Matrix>&, IwaeScratchT<T>*);      \
   template void iwae_backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,      \
-                                 IwaeScratchT<T>*, VaeParamsT<T>*, int, IwaeGradient);
+                                 IwaeScratchT<T>*, VaeParamsT<T>*, int, IwaeGradient, EncoderGradients);
 
 LW_INSTANTIATE_IWAE(float)
 LW_INSTANTIATE_IWAE(double)

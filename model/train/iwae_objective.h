@@ -66,10 +66,12 @@ LossSums iwae_forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename De
 // gradient of the surrogate -sum_k w~_k^2 log w_k(z_k) with w~ and the parameters of
 // q inside log w_k held fixed (tests/iwae_objective_native_test.cpp checks both).
 // mean_over: the full batch size when x is one shard of it (0 = s->batch), so the
-// shards' gradients add up to the full batch's. Overwrites *g.
+// shards' gradients add up to the full batch's. encoder_gradients: see
+// encoder_backward (model/train/vae.h). Overwrites *g.
 template <typename T>
 void iwae_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
                    IwaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over = 0,
-                   IwaeGradient estimator = IwaeGradient::kStandard);
+                   IwaeGradient estimator = IwaeGradient::kStandard,
+                   EncoderGradients encoder_gradients = EncoderGradients::kAll);
 
 }  // namespace lw

@@ -125,11 +125,14 @@ LossSums shard_forward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixX
 // The gradients of the shard that shard_forward just ran, as part of a batch of mean_over images.
 void shard_backward(const VaeParams& w, const Eigen::Ref<const Eigen::MatrixXf>& x, float beta, const TrainConfig& train,
                     int mean_over, ShardScratch* s, VaeParams* g) {
+  // Frozen tensors keep their values (Adam skips them), so their gradients are not computed.
+  const EncoderGradients encoder =
+      train.freeze_posterior_mean ? EncoderGradients::kLogvarHeadOnly : EncoderGradients::kAll;
   if (train.iwae_samples == 1) {
-    backward(w, x, beta, &s->elbo, g, mean_over);
+    backward(w, x, beta, &s->elbo, g, mean_over, encoder);
   } else {
     // No KL weight: the bound is not a sum of rec and KL.
-    iwae_backward(w, x, &s->iwae, g, mean_over, train.iwae_gradient);
+    iwae_backward(w, x, &s->iwae, g, mean_over, train.iwae_gradient, encoder);
   }
 }
 

@@ -169,7 +169,7 @@ LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<
 
 template <typename T>
 void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x, T beta,
-              VaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over) {
+              VaeScratchT<T>* s, VaeParamsT<T>* g, int mean_over, EncoderGradients encoder_gradients) {
   const T inv_b = T(1) / static_cast<T>(mean_over > 0 ? mean_over : s->batch);
   // d(mean rec)/d logits = (sigmoid(l) - x) / B.
   const int b = s->batch;
@@ -184,7 +184,7 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
   s->d_logvar = (s->d_z.array() * s->eps.array() * s->sigma.array() * T(0.5) +
                  (beta * inv_b * T(0.5)) * (s->sigma.array().square() - T(1)))
                     .matrix();
-  encoder_backward(p, x, s, g);
+  encoder_backward(p, x, s, g, encoder_gradients);
 }
 
 template <typename T>
@@ -205,9 +205,21 @@ void decoder_backward(const VaeParamsT<T>& p, VaeScratchT<T>* s, VaeParamsT<T>* 
 
 template <typename T>
 void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-                      VaeScratchT<T>* s, VaeParamsT<T>* g) {
+                      VaeScratchT<T>* s, VaeParamsT<T>* g, EncoderGradients which) {
   // Encoder heads, then the hidden layers.
   const size_t top = p.enc.size() - 1;
+  if (which == EncoderGradients::kLogvarHeadOnly) {
+    dense_backward(p.enc_logvar, s->enc_act[top], s->d_logvar, &g->enc_logvar,
+                   static_cast<typename DenseT<T>::Matrix*>(nullptr));
+    const auto set_zero = [](DenseT<T>* layer) {
+      layer->W.setZero();
+      layer->b.setZero();
+    };
+    set_zero(&g->enc_mu);
+    for (DenseT<T>& layer : g->enc) set_zero(&layer);
+    for (DenseT<T>& layer : g->enc_conv) set_zero(&layer);
+    return;
+  }
   dense_backward(p.enc_mu, s->enc_act[top], s->d_mu, &g->enc_mu, &s->d_enc[top]);
   dense_backward(p.enc_logvar, s->enc_act[top], s->d_logvar, &g->enc_logvar,
                  static_cast<typename DenseT<T>::Matrix*>(nullptr));
@@ -234,10 +246,10 @@ void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename De
   template LossSums forward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,            \
                                const Eigen::Ref<const DenseT<T>::Matrix>&, VaeScratchT<T>*);                \
   template void backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&, T,            \
-                            VaeScratchT<T>*, VaeParamsT<T>*, int);                                            \
+                            VaeScratchT<T>*, VaeParamsT<T>*, int, EncoderGradients);                          \
   template void decoder_backward<T>(const VaeParamsT<T>&, VaeScratchT<T>*, VaeParamsT<T>*);                   \
   template void encoder_backward<T>(const VaeParamsT<T>&, const Eigen::Ref<const DenseT<T>::Matrix>&,          \
-                                    VaeScratchT<T>*, VaeParamsT<T>*);
+                                    VaeScratchT<T>*, VaeParamsT<T>*, EncoderGradients);
 
 LW_INSTANTIATE(float)
 LW_INSTANTIATE(double)

@@ -78,13 +78,24 @@ template <typename T>
 LossSums forward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
                  const Eigen::Ref<const typename DenseT<T>::Matrix>& eps, VaeScratchT<T>* s);
 
+// Which of the encoder's gradients encoder_backward computes.
+enum class EncoderGradients {
+  kAll,
+  // Only enc.logvar's; every other encoder gradient is set to zero. For
+  // TrainConfig::freeze_posterior_mean: the frozen tensors (posterior_mean_tensors
+  // in model/train/train.h) include the encoder's hidden layers, so the backward
+  // pass need not go below the heads.
+  kLogvarHeadOnly,
+};
+
 // Exact gradients of the mean over the batch of (rec + beta * kl), using the
 // activations left in s by forward(). Overwrites *grads. When the batch is
 // one shard of a larger one (data-parallel training), mean_over is the full
 // batch size, so the shards' gradients add up to the full batch's.
 template <typename T>
 void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-              T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads, int mean_over = 0);
+              T beta, VaeScratchT<T>* s, VaeParamsT<T>* grads, int mean_over = 0,
+              EncoderGradients encoder_gradients = EncoderGradients::kAll);
 
 // The two halves of backward(), also used by the IWAE objective (model/train/iwae_objective.h).
 // decoder_backward: from s->d_logits ([input_dim x batch], set by the caller) back
@@ -92,10 +103,12 @@ void backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>:
 template <typename T>
 void decoder_backward(const VaeParamsT<T>& p, VaeScratchT<T>* s, VaeParamsT<T>* g);
 // encoder_backward: from s->d_mu and s->d_logvar ([latent x batch], set by the
-// caller) back to the input x; writes g->enc, g->enc_mu and g->enc_logvar.
+// caller) back to the input x; writes g->enc_conv, g->enc, g->enc_mu and
+// g->enc_logvar (with kLogvarHeadOnly: g->enc_logvar, and zeros in the others).
 template <typename T>
 void encoder_backward(const VaeParamsT<T>& p, const Eigen::Ref<const typename DenseT<T>::Matrix>& x,
-                      VaeScratchT<T>* s, VaeParamsT<T>* g);
+                      VaeScratchT<T>* s, VaeParamsT<T>* g,
+                      EncoderGradients which = EncoderGradients::kAll);
 
 
 }  // namespace lw

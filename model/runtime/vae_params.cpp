@@ -180,6 +180,10 @@ std::vector<ParamRef<const T>> VaeParamsT<T>::params() const {
 
 bool is_decoder_tensor(const std::string& name) { return name.rfind("dec.", 0) == 0; }
 
+bool is_posterior_mean_tensor(const std::string& name) {
+  return name.rfind("enc.", 0) == 0 && name.rfind("enc.logvar.", 0) != 0;
+}
+
 template <typename T>
 size_t VaeParamsT<T>::num_params() const {
   size_t n = 0;

@@ -128,6 +128,11 @@ using VaeParams = VaeParamsT<float>;
 // every other tensor is the encoder's ("enc.*").
 bool is_decoder_tensor(const std::string& name);
 
+// Whether a parameter name from params() is one of the tensors that compute
+// mu(x): every encoder tensor but the log-variance head ("enc.logvar.*"), so
+// the convolutions, the hidden layers and "enc.mu.*".
+bool is_posterior_mean_tensor(const std::string& name);
+
 // Allocates zeroed parameters with the config's shapes. encoder / decoder
 // false: that half stays empty (no layers), as drop_unwanted leaves it; a
 // decoder-only blob then never touches the encoder's memory (about half of

@@ -31,7 +31,7 @@ Status TrainConfig::validate() const {
 std::vector<std::string> posterior_mean_tensors(const VaeParams& params) {
   std::vector<std::string> names;
   for (const ParamRef<const float>& p : params.params()) {
-    if (p.name.rfind("enc.", 0) == 0 && p.name.rfind("enc.logvar", 0) != 0) names.push_back(p.name);
+    if (is_posterior_mean_tensor(p.name)) names.push_back(p.name);
   }
   return names;
 }

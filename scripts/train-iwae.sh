@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Trains the wider IWAE model of issue 14 (model card, "Tried toward a sharper model") in one command:
-# the four stages that gave 228.67 nats on the whole test set in stop 16, run back to back, each
-# fine-tuning the previous stage's model with a fresh Adam state (`--init`).
+# Trains an IWAE model of issue 14 in one command: four `wardrobe train` stages run back to back, each
+# fine-tuning the previous stage's model with a fresh Adam state (`--init`). With no options after OUT_DIR
+# they are stop 16's wider model (228.67 nats on the whole test set):
 #
 #   1. ELBO, 784-768-512-16 (or HIDDEN), 110 epochs, cosine learning rate 1e-3 -> 1e-5, KL warm-up 10 epochs
 #   2. IWAE bound, K = 8 samples (Burda et al., ICLR 2016), 20 epochs, 3e-4 -> 1e-5
 #   3. IWAE, K = 8, 60 more epochs, 3e-4 -> 1e-5
 #   4. IWAE, K = 32, 12 epochs, 1e-4 -> 1e-5
+#
+# The default model (model/default/MODEL_CARD.md, "Reproduce"):
+#   scripts/train-iwae.sh OUT 2 768,512,256 dreg 100,20,30,8 "" "" 80 posterior-mean
 #
 # Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE]
 #   (build/native must be

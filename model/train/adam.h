@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/train/vae.h"
@@ -23,6 +24,8 @@ struct AdamState {
 };
 
 // One update of n parameters; `step` is the 1-based index of this update.
+// The arrays must not overlap. Elements are independent, so a tensor updated
+// in slices (Adam::update_slice) gets the same bits as in one call.
 void adam_update(const AdamConfig& config, float lr, int64_t step, const float* grad, float* param,
                  float* m, float* v, size_t n);
 
@@ -35,6 +38,13 @@ class Adam {
        const std::vector<std::string>& frozen = {});
   // One update of every tensor not frozen, learning rate lr (increments state->step).
   void step(float lr);
+  // The same update in slices, for several threads: begin_step() once, then
+  // update_slice(lr, s, slices) for every s in [0, slices), concurrently if
+  // wanted (the slices are disjoint: slice_range). Same bits as step(lr).
+  void begin_step();
+  void update_slice(float lr, int slice, int slices) const;
+  // Whether tensor t (the order of VaeParams::params()) is frozen.
+  bool frozen(size_t t) const { return frozen_[t]; }
 
  private:
   AdamConfig config_;
@@ -43,6 +53,10 @@ class Adam {
   std::vector<ParamRef<const float>> grads_;      // same order as weights_
   std::vector<bool> frozen_;                       // same order as weights_
 };
+
+// Elements [first, second) of slice `slice` of `slices` of an n-element tensor:
+// contiguous, disjoint, covering [0, n), with inner boundaries on multiples of 16.
+std::pair<size_t, size_t> slice_range(size_t n, int slice, int slices);
 
 // Zeroed state (moments shaped like the config's weights, step 0).
 void init_adam_state(const VaeConfig& config, AdamState* state);

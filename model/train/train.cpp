@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 #include <functional>
+#include <utility>
 
 namespace lw {
 
@@ -185,7 +186,26 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     shard_backward(state->weights, x.middleCols(start, len), beta, state->train, batch, &scratch[t], &grads[t]);
   };
 
-  const ScopedFlushDenormals flush;  // this thread: shard 0, the gradient sum and Adam
+  // The update, in slices on the same threads (the sum and Adam touch every
+  // weight once per step, too much memory traffic for one thread): slice t sums
+  // the shards' gradients into grads[0] and runs Adam on its elements of every
+  // tensor. Elementwise, so the bits do not depend on the thread count.
+  float lr = 0.0f;  // the current step's learning rate
+  const std::function<void(int)> sum_and_update = [&](int slice) {
+    const ScopedFlushDenormals flush;
+    for (size_t i = 0; i < grad_refs[0].size() && threads > 1; ++i) {
+      if (adam.frozen(i)) continue;  // Adam does not read its gradient
+      const std::pair<size_t, size_t> range = slice_range(grad_refs[0][i].size(), slice, threads);
+      float* total = grad_refs[0][i].data;
+      for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
+        const float* shard = grad_refs[t][i].data;
+        for (size_t e = range.first; e < range.second; ++e) total[e] += shard[e];
+      }
+    }
+    adam.update_slice(lr, slice, threads);
+  };
+
+  const ScopedFlushDenormals flush;  // this thread: shard 0 and slice 0
   EpochStats stats;
   for (int step = 0; step < steps; ++step) {
     const double position = state->epochs_done + static_cast<double>(step) / steps;
@@ -194,16 +214,9 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
     fill_normal(&state->rng, &eps);
     beta = kl_weight_at(state->train, position);
     pool.run(run_shard);
-    if (threads > 1) {
-      // Sum the shards' gradients into grads[0].
-      for (size_t i = 0; i < grad_refs[0].size(); ++i) {
-        Eigen::Map<Eigen::VectorXf> total(grad_refs[0][i].data, static_cast<Eigen::Index>(grad_refs[0][i].size()));
-        for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
-          total += Eigen::Map<const Eigen::VectorXf>(grad_refs[t][i].data, total.size());
-        }
-      }
-    }
-    adam.step(learning_rate_at(state->train, position));
+    lr = learning_rate_at(state->train, position);
+    adam.begin_step();
+    pool.run(sum_and_update);
     for (const LossSums& sums : shard_sums) {
       stats.rec += sums.rec;
       stats.kl += sums.kl;

@@ -6,6 +6,8 @@
 # Then the page-load benchmark (tests/bench/page-load.mjs: the production build on npm start's
 # server, first garment cold and reload against a static page, in Chromium); skipped when --only
 # is given without 'page'. `npm run bench:page` runs it alone.
+# Then training (tests/bench/train-bench.sh: one ELBO epoch of the default model's stage 1, wardrobe
+# against PyTorch in the same run); skipped when --only is given without 'train'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${LW_JOBS:-2}
@@ -23,9 +25,13 @@ export OMP_NUM_THREADS=1
 only=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == --only ]] && only=${args[i + 1]:-}; done
-[[ $only == page ]] || node tests/bench/bench.mjs "$@"
+[[ $only == page || $only == train ]] || node tests/bench/bench.mjs "$@"
 if [[ -z $only || ,$only, == *,page,* ]]; then
   echo "== bench: page load (building the site)" >&2
   bash scripts/build-web.sh >/dev/null
   node tests/bench/page-load.mjs
+fi
+if [[ -z $only || ,$only, == *,train,* ]]; then
+  echo "== bench: training epoch against PyTorch" >&2
+  bash tests/bench/train-bench.sh
 fi

@@ -11,7 +11,7 @@
 # The default model (model/default/MODEL_CARD.md, "Reproduce"):
 #   scripts/train-iwae.sh OUT 2 768,512,256 dreg 100,20,30,8 "" "" 80 posterior-mean
 #
-# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE]
+# Usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE] [SEED]
 #   (build/native must be
 # built; THREADS default 2; HIDDEN the encoder's hidden sizes, input side first, default 768,512, the
 # decoder mirrors them; IWAE_GRADIENT the encoder's estimator in stages 2-4, standard or dreg, default
@@ -20,7 +20,9 @@
 # c32k4s2p1,c64k3s2p1, default none; DECODER_HIDDEN the decoder's hidden sizes, z side first, default
 # HIDDEN reversed; KL_WARMUP the epochs of stage 1 over which the KL weight rises from 0 to 1, default 10;
 # IWAE_FREEZE none (default) or posterior-mean: stages 2-4 leave the encoder's mu(x) as stage 1 made it
-# (`wardrobe train --freeze-posterior-mean`) and fine-tune the decoder and sigma(x) only.
+# (`wardrobe train --freeze-posterior-mean`) and fine-tune the decoder and sigma(x) only; SEED the run's
+# seed, default 1: the stages use seeds 4 (SEED - 1) + 1 .. 4 (SEED - 1) + 4 (weights, batch order,
+# binarisation and noise), so SEED 1 is the committed model's run and SEED 2 an independent run of it.
 # Stop 23's convolutional run: OUT 2 256 dreg 80,20,16,8 c32k4s2p1,c64k3s2p1 256,512,768)
 # Writes OUT_DIR/stage{1..4}.lwb (each with its .log.jsonl) and OUT_DIR/times.txt (wall seconds per
 # stage, as the whole `wardrobe train` process). The final model is OUT_DIR/stage4.lwb.
@@ -30,7 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE]" >&2
+  echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE] [SEED]" >&2
   exit 2
 fi
 out=$1
@@ -57,6 +59,12 @@ case ${9:-none} in
     exit 2
     ;;
 esac
+seed=${10:-1}
+if ! [[ $seed =~ ^[1-9][0-9]*$ ]] || ((seed > 100000)); then
+  echo "train-iwae: SEED must be a whole number in [1, 100000], got '$seed'" >&2
+  exit 2
+fi
+first_seed=$((4 * (seed - 1)))
 # Checked here, not at stage 2, so a typo does not cost stage 1's twenty minutes first.
 if [[ $estimator != standard && $estimator != dreg ]]; then
   echo "train-iwae: IWAE_GRADIENT must be standard or dreg, got '$estimator'" >&2
@@ -76,7 +84,7 @@ done
 mkdir -p "$out"
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR
-w=build/native/tools/wardrobe
+w=${WARDROBE:-build/native/tools/wardrobe}  # WARDROBE: another build's binary (tests/cli/train_iwae.sh)
 if [[ ! -x $w ]]; then
   echo "train-iwae: $w is missing: run npm run build:native first" >&2
   exit 1
@@ -98,8 +106,8 @@ stage() {
   echo "$name $((SECONDS - start))" >> "$out/times.txt"
 }
 
-stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup "$warmup" --seed 1
-stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[1]}" --lr 3e-4 --seed 2
-stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[2]}" --lr 3e-4 --seed 3
-stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[3]}" --lr 1e-4 --seed 4
+stage stage1 "" --latent 16 --hidden "$hidden" "${arch[@]}" --epochs "${epochs[0]}" --lr 1e-3 --kl-warmup "$warmup" --seed $((first_seed + 1))
+stage stage2 stage1 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[1]}" --lr 3e-4 --seed $((first_seed + 2))
+stage stage3 stage2 --iwae-samples 8 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[2]}" --lr 3e-4 --seed $((first_seed + 3))
+stage stage4 stage3 --iwae-samples 32 --iwae-gradient "$estimator" "${freeze[@]}" --epochs "${epochs[3]}" --lr 1e-4 --seed $((first_seed + 4))
 awk '{ s += $2 } END { printf "train-iwae: %d s in all (%.1f min)\n", s, s / 60 }' "$out/times.txt" >&2

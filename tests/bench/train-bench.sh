@@ -39,6 +39,12 @@ have_torch=1
   echo "train-bench: PyTorch is not available (apt-get install python3-torch): no reference, no ratio" >&2
 }
 
+# The best OpenBLAS kernels this CPU runs (an explicit OPENBLAS_CORETYPE is kept).
+if [[ -n ${OPENBLAS_CORETYPE:-} ]]; then openblas_core=$OPENBLAS_CORETYPE
+elif grep -qw avx512f /proc/cpuinfo; then openblas_core=SkylakeX
+elif grep -qw avx2 /proc/cpuinfo; then openblas_core=Haswell
+else openblas_core=""; fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # epoch BINARY SEED: one `BINARY train --epochs 1` process; prints "EPOCH_SECONDS PROCESS_SECONDS".
@@ -69,12 +75,17 @@ for ((r = 1; r <= rounds; r++)); do
     # Debian's PyTorch does its matrix products in OpenBLAS (BLAS_INFO=generic): two OpenBLAS threads
     # and one intra-op thread was the fastest of the four 1/2-thread combinations on 6,400 images
     # (4.1 s; 5.7 s with 1 + 2, 6.8 s with 1 + 1, 9.6 s with 2 + 2, where the two pools oversubscribe).
-    OPENBLAS_NUM_THREADS=2 "$torch_python" tests/bench/train_epoch_torch.py "$FASHION_MNIST_DIR" --threads 1 \
+    # OpenBLAS 0.3.21 does not know this machine's CPU (family 6, model 207) and falls back to its
+    # SSE3 "Prescott" kernels, several times slower; OPENBLAS_CORETYPE names the kernels the CPU can run.
+    OPENBLAS_CORETYPE=$openblas_core OPENBLAS_NUM_THREADS=2 "$torch_python" tests/bench/train_epoch_torch.py "$FASHION_MNIST_DIR" --threads 1 \
       > "$tmp/torch.json"
     torch_epoch+=("$("$torch_python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$tmp/torch.json")")
   fi
-  echo "train-bench: round $r/$rounds: wardrobe epoch ${wardrobe_epoch[-1]} s (process ${wardrobe_process[-1]} s)" \
-    "${baseline_epoch[-1]:+, baseline epoch ${baseline_epoch[-1]} s}${torch_epoch[-1]:+, PyTorch epoch ${torch_epoch[-1]} s}" >&2
+  # (An empty array's [-1] is an error in bash 5.2, even under :+, so the optional parts test the count.)
+  line="train-bench: round $r/$rounds: wardrobe epoch ${wardrobe_epoch[-1]} s (process ${wardrobe_process[-1]} s)"
+  ((${#baseline_epoch[@]})) && line+=", baseline epoch ${baseline_epoch[-1]} s"
+  ((${#torch_epoch[@]})) && line+=", PyTorch epoch ${torch_epoch[-1]} s"
+  echo "$line" >&2
 done
 
 mkdir -p bench-results

@@ -81,6 +81,26 @@ for n in "${epochs[@]}"; do
     exit 2
   fi
 done
+# THREADS, HIDDEN and DECODER_HIDDEN in the ranges `wardrobe train` accepts (--threads 0..256, 0 = all
+# cores; sizes 1..16384), so a typo is refused before OUT_DIR exists.
+if ! [[ $threads =~ ^[0-9]+$ ]] || ((10#$threads > 256)); then
+  echo "train-iwae: THREADS must be a whole number in [0, 256] (0 = all cores), got '$threads'" >&2
+  exit 2
+fi
+check_sizes() {  # NAME VALUE: comma-separated layer sizes in [1, 16384]
+  local size
+  local -a sizes
+  IFS=, read -r -a sizes <<< "$2"
+  if [[ -z $2 || $2 == *, || $2 == ,* || $2 == *,,* ]]; then sizes=(""); fi
+  for size in "${sizes[@]}"; do
+    if ! [[ $size =~ ^[1-9][0-9]*$ ]] || ((size > 16384)); then
+      echo "train-iwae: $1 must be layer sizes in [1, 16384] separated by commas, got '$2'" >&2
+      exit 2
+    fi
+  done
+}
+check_sizes HIDDEN "$hidden"
+[[ -n ${7:-} ]] && check_sizes DECODER_HIDDEN "$7"
 mkdir -p "$out"
 FASHION_MNIST_DIR=$(bash scripts/fetch-data.sh)
 export FASHION_MNIST_DIR

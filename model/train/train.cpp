@@ -193,13 +193,15 @@ EpochStats train_epoch(const Eigen::MatrixXf& data, TrainState* state, const Pro
   float lr = 0.0f;  // the current step's learning rate
   const std::function<void(int)> sum_and_update = [&](int slice) {
     const ScopedFlushDenormals flush;
-    for (size_t i = 0; i < grad_refs[0].size() && threads > 1; ++i) {
-      if (adam.frozen(i)) continue;  // Adam does not read its gradient
-      const std::pair<size_t, size_t> range = slice_range(grad_refs[0][i].size(), slice, threads);
-      float* total = grad_refs[0][i].data;
-      for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
-        const float* shard = grad_refs[t][i].data;
-        for (size_t e = range.first; e < range.second; ++e) total[e] += shard[e];
+    if (threads > 1) {  // shard 0's gradients become the batch's
+      for (size_t i = 0; i < grad_refs[0].size(); ++i) {
+        if (adam.frozen(i)) continue;  // Adam does not read its gradient
+        const std::pair<size_t, size_t> range = slice_range(grad_refs[0][i].size(), slice, threads);
+        float* total = grad_refs[0][i].data;
+        for (size_t t = 1; t < static_cast<size_t>(threads); ++t) {
+          const float* shard = grad_refs[t][i].data;
+          for (size_t e = range.first; e < range.second; ++e) total[e] += shard[e];
+        }
       }
     }
     adam.update_slice(lr, slice, threads);

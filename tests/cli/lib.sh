@@ -6,7 +6,15 @@
 wardrobe=$(realpath "$1")
 variant=${3:+$(realpath "$3")}
 src=$(realpath "${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}")
-data=${FASHION_MNIST_DIR:-$src/data/fashion-mnist}
+# The dataset as scripts/fetch-data.sh finds it: $FASHION_MNIST_DIR, else
+# data/fashion-mnist, else ../shared/fashion-mnist beside the clone.
+if [[ -n ${FASHION_MNIST_DIR:-} ]]; then
+  data=$FASHION_MNIST_DIR
+elif [[ -d $src/data/fashion-mnist ]]; then
+  data=$src/data/fashion-mnist
+else
+  data=$src/../shared/fashion-mnist
+fi
 model=$src/model/default/vae.lwb
 test_name=$(basename "$0" .sh)
 work=$(mktemp -d "${TMPDIR:-/tmp}/lw-cli-$test_name.XXXXXX")

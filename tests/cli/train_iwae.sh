@@ -30,6 +30,11 @@ refuses EPOCHS "$work/refused" 1 32 dreg 1,1,1
 refuses IWAE_GRADIENT "$work/refused" 1 32 drag
 refuses IWAE_FREEZE "$work/refused" 1 32 dreg 1,1,1,1 "" "" 1 frozen
 refuses KL_WARMUP "$work/refused" 1 32 dreg 1,1,1,1 "" "" ten
+refuses THREADS "$work/refused" two 32
+refuses THREADS "$work/refused" 257 32
+refuses HIDDEN "$work/refused" 1 32,,16
+refuses HIDDEN "$work/refused" 1 16385
+refuses DECODER_HIDDEN "$work/refused" 1 32 dreg 1,1,1,1 "" 16,0
 
 # 5,600 training images: 5,000 held out for validation (the trainer's default), 600 to train on.
 slice_dataset small 5600 1000

@@ -1,14 +1,19 @@
 // Decode speed of two decoder blobs through the public wasm API (Model.fromBytes, decode(z), batch 1),
 // interleaved in one Node process so both see the same machine load; for before/after figures of a
 // model change (issue 14). Not a test: it prints figures and asserts nothing.
-//   node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar]
+//   node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar] [--module-b DIR]
 // Each round warms up with 200 calls, then times `calls` calls of each model in turn; prints the median
 // per-call time of each (ms) and the ratio B / A as one JSON line. `pixels` is the largest and the mean
 // |p_A - p_B| of the two decoders' pixel probabilities (decodeProbabilities) on the same 1,000
 // z ~ N(0, I) (fixed seed): with one model in two dtypes (f32 and f16, f16 and i8 blobs), the error
 // the storage format adds. Build the module first (bash scripts/build-wasm.sh --module-only); export
 // blobs with `wardrobe export --dtype f32|f16|i8`.
+// --module-b DIR: B runs on another build of the module (DIR holds its wardrobe.js, as
+// build/wasm-dist does), for before/after figures of a kernel change; A and B may then be the
+// same blob. Copy build/wasm-dist aside before rebuilding to keep the "before" build.
 import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { loadWardrobe } from '../js/fixtures.mjs';
@@ -19,17 +24,22 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : fallback;
 };
-const takesValue = new Set(['--rounds', '--calls']);
+const takesValue = new Set(['--rounds', '--calls', '--module-b']);
 const blobs = args.filter((a, i) => !a.startsWith('--') && !takesValue.has(args[i - 1]));
-if (blobs.length !== 2) {
-  console.error('usage: node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar]');
+const moduleB = args.includes('--module-b') ? args[args.indexOf('--module-b') + 1] : null;
+if (blobs.length !== 2 || (moduleB !== null && !fs.existsSync(path.join(moduleB ?? '', 'wardrobe.js')))) {
+  console.error('usage: node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar] [--module-b DIR]' +
+    (moduleB !== null ? `\n  ${moduleB}/wardrobe.js not found` : ''));
   process.exit(2);
 }
 const ROUNDS = option('--rounds', 9);
 const CALLS = option('--calls', 2000);
 
-const wr = await loadWardrobe({ simd: !args.includes('--scalar') });
-const models = blobs.map((p) => wr.Model.fromBytes(new Uint8Array(fs.readFileSync(p))));
+const simd = !args.includes('--scalar');
+const wrA = await loadWardrobe({ simd });
+// The query string makes Node load B's wardrobe.js as a module of its own even when DIR is build/wasm-dist.
+const wrB = moduleB ? await (await import(`${pathToFileURL(path.resolve(moduleB, 'wardrobe.js')).href}?b`)).loadWardrobe({ simd }) : wrA;
+const models = blobs.map((p, j) => (j === 0 ? wrA : wrB).Model.fromBytes(new Uint8Array(fs.readFileSync(p))));
 const z = new Float32Array(16).map((_, i) => Math.sin(i) * 1.5);  // a fixed, in-range latent vector
 const times = models.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
@@ -57,6 +67,6 @@ for (let s = 0; s < 1000; s++) {
 }
 models.forEach((m) => m.delete());
 const [a, b] = times.map(median);
-console.log(JSON.stringify({ a: blobs[0], b: blobs[1], a_ms: +a.toFixed(4), b_ms: +b.toFixed(4), ratio: +(b / a).toFixed(3),
+console.log(JSON.stringify({ a: blobs[0], b: blobs[1], ...(moduleB ? { module_b: moduleB } : {}), a_ms: +a.toFixed(4), b_ms: +b.toFixed(4), ratio: +(b / a).toFixed(3),
   rounds: ROUNDS, calls: CALLS, simd: !args.includes('--scalar'),
   pixels: { max_abs: +worst.toPrecision(3), mean_abs: +(total / count).toPrecision(3) } }));

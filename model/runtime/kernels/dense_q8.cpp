@@ -1,8 +1,16 @@
 // Integer dense kernel (see dense_q8.h). Per group of up to kQ8Group panels
 // the accumulators stay in registers for the whole input loop: per step two
-// i32 broadcasts (the input pairs), then per panel one 16-byte load, two
-// sign extensions, two pairwise dot products and two adds, i.e. 16
-// multiply-adds in 7 instructions where the float kernel needs 12.
+// i32 broadcasts (the input pairs), then per panel one 16-byte load, one AND
+// and one arithmetic shift (the two i16x8 operands, see the packed layout in
+// dense_q8.h), two pairwise dot products and two adds: 16 multiply-adds in 7
+// instructions where the float kernel needs 12.
+//
+// Why AND and shift rather than sign-extending the low and high 8 bytes (the
+// layout until stop 27): on x86 those extensions become pmovsxbw twice plus a
+// shuffle for the high half, all on the one shuffle port, which bound the
+// loop; AND and shift run on the vector ALU ports beside the multiplies.
+// Measured with tests/bench/decode-compare.mjs --module-b (the two builds of
+// the module in one process): see model/default/MODEL_CARD.md ("Speed").
 //
 // Unlike the float kernels this file uses intrinsics (wasm_simd128.h, SSE4.1)
 // rather than simd.h's vector extensions: those have no pairwise i16 dot
@@ -45,29 +53,38 @@ int padded_inputs(const PackedDenseQ8& L) { return L.steps * kQ8Step; }
 
 // Bias, scale and activation for the valid outputs of one group:
 // y[j] = act(b + float(acc[j]) * (scale * s_x)).
-void finish_group(const PackedDenseQ8& L, int o0, int count, const int32_t* acc, float sx, float* y,
-                  Activation act) {
+// acc holds the sums with the offset weights (dense_q8.h): acc[j] - offset
+// is the exact sum, computed modulo 2^32 like the accumulators themselves
+// (the exact sum fits in int32 by the choice of qmax; the offset sums may not).
+void finish_group(const PackedDenseQ8& L, int o0, int count, const int32_t* acc, uint32_t offset, float sx,
+                  float* y, Activation act) {
   for (int j = 0; j < count; ++j) {
-    const float v = L.bias[o0 + j] + static_cast<float>(acc[j]) * (L.scale[o0 + j] * sx);
+    const int32_t exact = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - offset);
+    const float v = L.bias[o0 + j] + static_cast<float>(exact) * (L.scale[o0 + j] * sx);
     y[j] = act == Activation::kRelu ? (v > 0.0f ? v : 0.0f) : v;
   }
   if (act == Activation::kSigmoid) sigmoid(y, static_cast<size_t>(count), y);
 }
 
-// acc[p * 4 + r] = dot of panel p's row r with xq, portable C++.
+// acc[p * 4 + r] = dot of panel p's row r with xq in the offset form
+// (inputs 4k and 4k+1 against u = q + 128), modulo 2^32 as the SIMD path
+// sums; portable C++.
 void group_portable(const PackedDenseQ8& L, int gp, const int8_t* w, const int16_t* xq, int32_t* acc) {
-  for (int j = 0; j < gp * kQ8Panel; ++j) acc[j] = 0;
+  uint32_t sum[kQ8Group * kQ8Panel] = {};
   for (int k = 0; k < L.steps; ++k) {
     const int16_t* x = xq + k * kQ8Step;
     for (int p = 0; p < gp; ++p) {
       const int8_t* v = w + p * kPanelBytes;
       for (int r = 0; r < kQ8Panel; ++r) {
-        acc[p * kQ8Panel + r] += v[2 * r] * x[0] + v[2 * r + 1] * x[1] + v[8 + 2 * r] * x[2] +
-                                 v[8 + 2 * r + 1] * x[3];
+        const int8_t* b = v + 4 * r;  // u(i), q(i+2), u(i+1), q(i+3)
+        const int32_t lo = static_cast<uint8_t>(b[0]) * x[0] + static_cast<uint8_t>(b[2]) * x[1];
+        const int32_t hi = b[1] * x[2] + b[3] * x[3];
+        sum[p * kQ8Panel + r] += static_cast<uint32_t>(lo) + static_cast<uint32_t>(hi);
       }
     }
     w += gp * kPanelBytes;
   }
+  for (int j = 0; j < gp * kQ8Panel; ++j) acc[j] = static_cast<int32_t>(sum[j]);
 }
 
 #if defined(LW_Q8_WASM) || defined(LW_Q8_SSE)
@@ -80,8 +97,9 @@ inline V splat_pair(const int16_t* p) {
   std::memcpy(&v, p, 4);
   return wasm_i32x4_splat(v);
 }
-inline V lo16(V v) { return wasm_i16x8_extend_low_i8x16(v); }
-inline V hi16(V v) { return wasm_i16x8_extend_high_i8x16(v); }
+inline V byte_mask() { return wasm_i16x8_splat(0x00FF); }
+inline V low_bytes(V v, V mask) { return wasm_v128_and(v, mask); }    // u, zero-extended
+inline V high_bytes(V v) { return wasm_i16x8_shr(v, 8); }             // q, sign-extended
 inline V dot(V a, V b) { return wasm_i32x4_dot_i16x8(a, b); }
 inline V add(V a, V b) { return wasm_i32x4_add(a, b); }
 inline void store4(int32_t* p, V v) { wasm_v128_store(p, v); }
@@ -94,8 +112,9 @@ inline V splat_pair(const int16_t* p) {
   std::memcpy(&v, p, 4);
   return _mm_set1_epi32(v);
 }
-inline V lo16(V v) { return _mm_cvtepi8_epi16(v); }
-inline V hi16(V v) { return _mm_cvtepi8_epi16(_mm_unpackhi_epi64(v, v)); }
+inline V byte_mask() { return _mm_set1_epi16(0x00FF); }
+inline V low_bytes(V v, V mask) { return _mm_and_si128(v, mask); }
+inline V high_bytes(V v) { return _mm_srai_epi16(v, 8); }
 inline V dot(V a, V b) { return _mm_madd_epi16(a, b); }
 inline V add(V a, V b) { return _mm_add_epi32(a, b); }
 inline void store4(int32_t* p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
@@ -111,12 +130,13 @@ template <int GP>
 void group_simd(int steps, const int8_t* w, const int16_t* xq, int32_t* acc) {
   V a[GP];
   for (int p = 0; p < GP; ++p) a[p] = zero();
+  const V mask = byte_mask();
   for (int k = 0; k < steps; ++k) {
     const V x01 = splat_pair(xq);
     const V x23 = splat_pair(xq + 2);
     for (int p = 0; p < GP; ++p) {
       const V v = load16(w + p * kPanelBytes);
-      a[p] = add(a[p], add(dot(lo16(v), x01), dot(hi16(v), x23)));
+      a[p] = add(a[p], add(dot(low_bytes(v, mask), x01), dot(high_bytes(v), x23)));
     }
     xq += kQ8Step;
     w += GP * kPanelBytes;
@@ -134,12 +154,21 @@ void group_simd_dispatch(int gp, int steps, const int8_t* w, const int16_t* xq, 
 }
 #endif
 
+// What the offset u = q + 128 adds to every output's sum: 128 * the sum of
+// the inputs 4k and 4k+1 (the ones multiplied by u), modulo 2^32.
+uint32_t weight_offset_sum(const int16_t* xq, int steps) {
+  int32_t sum = 0;  // |sum| <= 2 * steps * 16383, far from overflow
+  for (int k = 0; k < steps; ++k) sum += xq[k * kQ8Step] + xq[k * kQ8Step + 1];
+  return static_cast<uint32_t>(sum) * 128u;
+}
+
 template <bool kSimd>
 void forward_impl(const PackedDenseQ8& L, const float* x, int n, float* y, Activation act, int16_t* ws) {
   const int padded = padded_inputs(L);
   int32_t acc[kQ8Group * kQ8Panel];
   for (int s = 0; s < n; ++s) {
     const float sx = quantize_activations(x + static_cast<size_t>(s) * L.in, L.in, padded, L.qmax, ws);
+    const uint32_t offset = weight_offset_sum(ws, L.steps);
     float* ys = y + static_cast<size_t>(s) * L.out;
     for (int g = 0; g < L.groups; ++g) {
       const int gp = L.group_panels(g);
@@ -155,7 +184,7 @@ void forward_impl(const PackedDenseQ8& L, const float* x, int n, float* y, Activ
 #endif
       const int o0 = g * kQ8Group * kQ8Panel;
       const int count = L.out - o0 < gp * kQ8Panel ? L.out - o0 : gp * kQ8Panel;
-      finish_group(L, o0, count, acc, sx, ys + o0, act);
+      finish_group(L, o0, count, acc, offset, sx, ys + o0, act);
     }
   }
 }
@@ -219,9 +248,12 @@ void pack_dense_q8(const int8_t* q, const float* scale, const float* b, int in, 
           const int o = (g * kQ8Group + p) * kQ8Panel + r;
           for (int t = 0; t < kQ8Step; ++t) {
             const int i = k * kQ8Step + t;
-            // t = 0, 1: low half, pair slot 2r + t; t = 2, 3: high half.
-            const int byte = (t < 2 ? 0 : 8) + 2 * r + (t & 1);
-            dst[p * kPanelBytes + byte] = (o < out && i < in) ? q[static_cast<size_t>(o) * in + i] : 0;
+            const int8_t value = (o < out && i < in) ? q[static_cast<size_t>(o) * in + i] : 0;
+            // Row r's 4 bytes: u(i), q(i+2), u(i+1), q(i+3), where u = q + 128
+            // as an unsigned byte (flipping the top bit adds 128 modulo 256).
+            const int byte = 4 * r + (t < 2 ? 2 * t : 2 * (t - 2) + 1);
+            dst[p * kPanelBytes + byte] =
+                t < 2 ? static_cast<int8_t>(static_cast<uint8_t>(value) ^ 0x80u) : value;
           }
         }
       }

@@ -40,9 +40,14 @@ constexpr int kQ8MaxAct = 16383;
 // Packed layout: outputs in panels of kQ8Panel, panels in groups of up to
 // kQ8Group; inputs padded with zeros to steps * kQ8Step. Group g is stored
 // contiguously, step by step; a step holds, for each of the group's panels,
-// 16 bytes [o0: i, i+1 | o1: i, i+1 | o2 | o3 || o0: i+2, i+3 | ... | o3],
-// so sign-extending the low and high halves gives the two i16x8 operands of
-// the pairwise dot products with (x_i, x_i+1) and (x_i+2, x_i+3).
+// 16 bytes, 4 per output row r: [u(r, i), q(r, i+2), u(r, i+1), q(r, i+3)],
+// where u = q + 128 in [0, 255] (an unsigned byte). Read as eight i16 lanes,
+// lane & 0xFF gives (u(r, i), u(r, i+1)) in lanes 2r, 2r+1, and the
+// arithmetic shift lane >> 8 gives (q(r, i+2), q(r, i+3)): the two i16x8
+// operands of the pairwise dot products with (x_i, x_i+1) and (x_i+2, x_i+3),
+// without sign-extension shuffles. The sums then exceed the exact ones by
+// 128 * sum_k (x_4k + x_4k+1), the same for every output, which the kernel
+// subtracts once per sample (modulo 2^32, as the accumulators wrap).
 struct PackedDenseQ8 {
   int in = 0;                  // input features
   int out = 0;                 // output features

@@ -249,9 +249,10 @@ Status check_posterior(float mu, double sigma, const std::string& where) {
   return Status::Ok();
 }
 
-Status check_latent_values(const float* z, int count, const std::string& what) {
+Status check_latent_values(const float* z, int count, const char* what) {
   for (int i = 0; i < count; ++i) {
-    const std::string where = what + " value " + std::to_string(i);
+    if (std::fabs(z[i]) <= kMaxLatentAbs) continue;  // false for NaN
+    const std::string where = std::string(what) + " value " + std::to_string(i);
     if (std::isnan(z[i])) return Status::Error(where + " is NaN");
     if (std::isinf(z[i])) return Status::Error(where + " is infinite");
     if (std::fabs(z[i]) > kMaxLatentAbs) {

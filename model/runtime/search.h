@@ -50,8 +50,9 @@ Status check_posterior(float mu, double sigma, const std::string& where);
 
 // Checks a latent vector's values: finite and within +-kMaxLatentAbs. `what`
 // names it in the error ("query value 3 is 20000, outside the latent domain
-// +-10000").
-Status check_latent_values(const float* z, int count, const std::string& what);
+// +-10000"). The message is built only on failure: this runs on every decode
+// and search call.
+Status check_latent_values(const float* z, int count, const char* what);
 
 constexpr int kSearchBlock = 16;  // items per block (4 lane-groups of 4)
 constexpr int kNumLabels = 10;    // Fashion-MNIST classes 0..9

@@ -35,6 +35,11 @@ if [[ $# -lt 1 ]]; then
   echo "usage: scripts/train-iwae.sh OUT_DIR [THREADS] [HIDDEN] [IWAE_GRADIENT] [EPOCHS] [CONV] [DECODER_HIDDEN] [KL_WARMUP] [IWAE_FREEZE] [SEED]" >&2
   exit 2
 fi
+# whole_in VALUE MIN MAX: VALUE is a whole number in [MIN, MAX], without leading zeros (wardrobe's option
+# parser reads 010 as octal 8) and short enough for bash's 64-bit arithmetic not to wrap.
+whole_in() {
+  [[ $1 =~ ^(0|[1-9][0-9]{0,8})$ ]] && (($1 >= $2 && $1 <= $3))
+}
 out=$1
 threads=${2:-2}
 hidden=${3:-768,512}
@@ -46,8 +51,8 @@ arch=()
 [[ -n ${6:-} ]] && arch+=(--conv "$6")
 [[ -n ${7:-} ]] && arch+=(--decoder-hidden "$7")
 warmup=${8:-10}
-if ! [[ $warmup =~ ^[0-9]+$ ]]; then
-  echo "train-iwae: KL_WARMUP must be a whole number of epochs, got '$warmup'" >&2
+if ! whole_in "$warmup" 0 100000; then
+  echo "train-iwae: KL_WARMUP must be a whole number of epochs in [0, 100000], got '$warmup'" >&2
   exit 2
 fi
 freeze=()
@@ -60,7 +65,7 @@ case ${9:-none} in
     ;;
 esac
 seed=${10:-1}
-if ! [[ $seed =~ ^[1-9][0-9]*$ ]] || ((seed > 100000)); then
+if ! whole_in "$seed" 1 100000; then
   echo "train-iwae: SEED must be a whole number in [1, 100000], got '$seed'" >&2
   exit 2
 fi
@@ -76,28 +81,27 @@ if [[ ${#epochs[@]} -ne 4 ]]; then
   exit 2
 fi
 for n in "${epochs[@]}"; do
-  if ! [[ $n =~ ^[1-9][0-9]*$ ]]; then
-    echo "train-iwae: EPOCHS must be four epoch counts of at least 1, got '${5:-}'" >&2
+  if ! whole_in "$n" 1 100000; then
+    echo "train-iwae: EPOCHS must be four epoch counts in [1, 100000], got '${5:-}'" >&2
     exit 2
   fi
 done
 # THREADS, HIDDEN and DECODER_HIDDEN in the ranges `wardrobe train` accepts (--threads 0..256, 0 = all
 # cores; sizes 1..16384), so a typo is refused before OUT_DIR exists.
-if ! [[ $threads =~ ^[0-9]+$ ]] || ((10#$threads > 256)); then
+if ! whole_in "$threads" 0 256; then
   echo "train-iwae: THREADS must be a whole number in [0, 256] (0 = all cores), got '$threads'" >&2
   exit 2
 fi
 check_sizes() {  # NAME VALUE: comma-separated layer sizes in [1, 16384]
-  local size
+  local size ok=1
   local -a sizes
+  [[ $2 =~ ^[0-9]+(,[0-9]+)*$ ]] || ok=0  # no empty sizes, spaces or other characters
   IFS=, read -r -a sizes <<< "$2"
-  if [[ -z $2 || $2 == *, || $2 == ,* || $2 == *,,* ]]; then sizes=(""); fi
-  for size in "${sizes[@]}"; do
-    if ! [[ $size =~ ^[1-9][0-9]*$ ]] || ((size > 16384)); then
-      echo "train-iwae: $1 must be layer sizes in [1, 16384] separated by commas, got '$2'" >&2
-      exit 2
-    fi
-  done
+  for size in "${sizes[@]}"; do whole_in "$size" 1 16384 || ok=0; done
+  if ((!ok)); then
+    echo "train-iwae: $1 must be layer sizes in [1, 16384] separated by commas, got '$2'" >&2
+    exit 2
+  fi
 }
 check_sizes HIDDEN "$hidden"
 [[ -n ${7:-} ]] && check_sizes DECODER_HIDDEN "$7"

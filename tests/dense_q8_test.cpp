@@ -122,12 +122,15 @@ TEST_CASE("dense_q8: worst-case inputs do not overflow the int32 accumulators", 
     QLayer l{in, 8, std::vector<int8_t>(static_cast<size_t>(in) * 8), std::vector<float>(8, 1.0f / 128),
              std::vector<float>(8, 0.0f)};
     for (size_t i = 0; i < l.q.size(); ++i) l.q[i] = static_cast<int8_t>((i / in) % 2 == 0 ? -128 : 127);
-    std::vector<float> x(static_cast<size_t>(in), 3.0f);
-    const Outputs o = run_all(l, x, 1, Activation::kIdentity);
-    INFO("in " << in);
-    CHECK(same_bits(o.simd, o.ref));  // the oracle sums in int64
-    CHECK(o.simd[0] == Approx(-3.0 * in).epsilon(1e-4));
-    CHECK(o.simd[1] == Approx(3.0 * in * 127 / 128).epsilon(1e-4));
+    for (float sign : {1.0f, -1.0f}) {  // the offset sum at both of its extremes
+      std::vector<float> x(static_cast<size_t>(in), 3.0f * sign);
+      const Outputs o = run_all(l, x, 1, Activation::kIdentity);
+      INFO("in " << in << ", x = " << 3.0f * sign);
+      CHECK(same_bits(o.simd, o.ref));  // the oracle sums in int64
+      CHECK(same_bits(o.portable, o.ref));
+      CHECK(o.simd[0] == Approx(-3.0 * sign * in).epsilon(1e-4));
+      CHECK(o.simd[1] == Approx(3.0 * sign * in * 127 / 128).epsilon(1e-4));
+    }
   }
 }
 

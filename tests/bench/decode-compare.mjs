@@ -14,28 +14,43 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
 import { loadWardrobe } from '../js/fixtures.mjs';
 import { median } from './stats.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : fallback;
-};
-const takesValue = new Set(['--rounds', '--calls', '--module-b']);
-const blobs = args.filter((a, i) => !a.startsWith('--') && !takesValue.has(args[i - 1]));
-const moduleB = args.includes('--module-b') ? args[args.indexOf('--module-b') + 1] : null;
-if (blobs.length !== 2 || (moduleB !== null && !fs.existsSync(path.join(moduleB ?? '', 'wardrobe.js')))) {
-  console.error('usage: node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar] [--module-b DIR]' +
-    (moduleB !== null ? `\n  ${moduleB}/wardrobe.js not found` : ''));
+const USAGE = 'usage: node tests/bench/decode-compare.mjs A.lwb B.lwb [--rounds 9] [--calls 2000] [--scalar] [--module-b DIR]';
+function usage(problem) {
+  console.error(`${USAGE}\n  ${problem}`);
   process.exit(2);
 }
-const ROUNDS = option('--rounds', 9);
-const CALLS = option('--calls', 2000);
+let parsed;
+try {
+  // strict: an unknown option, or an option without its value, is an error rather than ignored.
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { rounds: { type: 'string' }, calls: { type: 'string' }, scalar: { type: 'boolean' }, 'module-b': { type: 'string' } },
+  });
+} catch (e) {
+  usage(e.message);
+}
+const { values: opts, positionals: blobs } = parsed;
+const wholeOption = (name, fallback) => {
+  if (opts[name] === undefined) return fallback;
+  const n = Number(opts[name]);
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a whole number >= 1, got '${opts[name]}'`);
+  return n;
+};
+if (blobs.length !== 2) usage(`expected two decoder blobs, got ${blobs.length}`);
+const moduleB = opts['module-b'] ?? null;
+if (moduleB !== null && (moduleB.startsWith('-') || !fs.existsSync(path.join(moduleB, 'wardrobe.js')))) {
+  usage(`--module-b: ${moduleB}/wardrobe.js not found`);
+}
+const ROUNDS = wholeOption('rounds', 9);
+const CALLS = wholeOption('calls', 2000);
 
-const simd = !args.includes('--scalar');
+const simd = !opts.scalar;
 const wrA = await loadWardrobe({ simd });
 // The query string makes Node load B's wardrobe.js as a module of its own even when DIR is build/wasm-dist.
 const wrB = moduleB ? await (await import(`${pathToFileURL(path.resolve(moduleB, 'wardrobe.js')).href}?b`)).loadWardrobe({ simd }) : wrA;
@@ -68,5 +83,5 @@ for (let s = 0; s < 1000; s++) {
 models.forEach((m) => m.delete());
 const [a, b] = times.map(median);
 console.log(JSON.stringify({ a: blobs[0], b: blobs[1], ...(moduleB ? { module_b: moduleB } : {}), a_ms: +a.toFixed(4), b_ms: +b.toFixed(4), ratio: +(b / a).toFixed(3),
-  rounds: ROUNDS, calls: CALLS, simd: !args.includes('--scalar'),
+  rounds: ROUNDS, calls: CALLS, simd,
   pixels: { max_abs: +worst.toPrecision(3), mean_abs: +(total / count).toPrecision(3) } }));

@@ -6,14 +6,11 @@
 wardrobe=$(realpath "$1")
 variant=${3:+$(realpath "$3")}
 src=$(realpath "${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}")
-# The dataset as scripts/fetch-data.sh finds it: $FASHION_MNIST_DIR, else
-# data/fashion-mnist, else ../shared/fashion-mnist beside the clone.
-if [[ -n ${FASHION_MNIST_DIR:-} ]]; then
-  data=$FASHION_MNIST_DIR
-elif [[ -d $src/data/fashion-mnist ]]; then
-  data=$src/data/fashion-mnist
-else
-  data=$src/../shared/fashion-mnist
+# The dataset where npm test and the scripts find it (scripts/fetch-data.sh: $FASHION_MNIST_DIR, else
+# a complete data/fashion-mnist, else ../shared/fashion-mnist beside the clone, else a download).
+if ! data=$(bash "$src/scripts/fetch-data.sh"); then
+  echo "$(basename "$0" .sh): FAIL: no Fashion-MNIST (scripts/fetch-data.sh said why above)" >&2
+  exit 1
 fi
 model=$src/model/default/vae.lwb
 test_name=$(basename "$0" .sh)

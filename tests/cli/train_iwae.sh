@@ -32,6 +32,10 @@ refuses IWAE_FREEZE "$work/refused" 1 32 dreg 1,1,1,1 "" "" 1 frozen
 refuses KL_WARMUP "$work/refused" 1 32 dreg 1,1,1,1 "" "" ten
 refuses THREADS "$work/refused" two 32
 refuses THREADS "$work/refused" 257 32
+refuses THREADS "$work/refused" 010 32  # wardrobe would read 010 as octal 8
+refuses THREADS "$work/refused" 18446744073709551617 32  # wraps to 1 in bash arithmetic
+refuses HIDDEN "$work/refused" 1 9223372036854775808
+refuses KL_WARMUP "$work/refused" 1 32 dreg 1,1,1,1 "" "" 010
 refuses HIDDEN "$work/refused" 1 32,,16
 refuses HIDDEN "$work/refused" 1 16385
 refuses DECODER_HIDDEN "$work/refused" 1 32 dreg 1,1,1,1 "" 16,0

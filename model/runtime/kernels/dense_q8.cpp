@@ -157,7 +157,7 @@ void group_simd_dispatch(int gp, int steps, const int8_t* w, const int16_t* xq, 
 // What the offset u = q + 128 adds to every output's sum: 128 * the sum of
 // the inputs 4k and 4k+1 (the ones multiplied by u), modulo 2^32.
 uint32_t weight_offset_sum(const int16_t* xq, int steps) {
-  int32_t sum = 0;  // |sum| <= 2 * steps * 16383, far from overflow
+  int32_t sum = 0;  // |sum| <= 2 * steps * qmax <= (2^31 - 1) / 256 by qmax's bound
   for (int k = 0; k < steps; ++k) sum += xq[k * kQ8Step] + xq[k * kQ8Step + 1];
   return static_cast<uint32_t>(sum) * 128u;
 }

@@ -19,6 +19,8 @@
 // qmax = min(16383, floor((2^31 - 1) / (128 * padded_in))) so acc_o cannot
 // overflow even with -128 weights: 16383 (15-bit activations, a relative step
 // of 6e-5 of the sample's largest value) for every layer up to 1,024 inputs.
+// (The registers hold acc_o plus an offset, see the packed layout, and may
+// wrap modulo 2^32; acc_o itself is recovered exactly.)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -46,8 +48,10 @@ constexpr int kQ8MaxAct = 16383;
 // arithmetic shift lane >> 8 gives (q(r, i+2), q(r, i+3)): the two i16x8
 // operands of the pairwise dot products with (x_i, x_i+1) and (x_i+2, x_i+3),
 // without sign-extension shuffles. The sums then exceed the exact ones by
-// 128 * sum_k (x_4k + x_4k+1), the same for every output, which the kernel
-// subtracts once per sample (modulo 2^32, as the accumulators wrap).
+// 128 * sum_k (x_4k + x_4k+1), the same for every output: the kernel computes
+// it once per sample and subtracts it from each output's sum (modulo 2^32, as
+// the accumulators wrap). Padding inputs hold u = 128 but meet x = 0, so they
+// add nothing to either sum; padding rows are computed and not stored.
 struct PackedDenseQ8 {
   int in = 0;                  // input features
   int out = 0;                 // output features

@@ -255,9 +255,7 @@ Status check_latent_values(const float* z, int count, const char* what) {
     const std::string where = std::string(what) + " value " + std::to_string(i);
     if (std::isnan(z[i])) return Status::Error(where + " is NaN");
     if (std::isinf(z[i])) return Status::Error(where + " is infinite");
-    if (std::fabs(z[i]) > kMaxLatentAbs) {
-      return Status::Error(where + " is " + format_g(z[i]) + ", outside the latent domain +-" + format_g(kMaxLatentAbs));
-    }
+    return Status::Error(where + " is " + format_g(z[i]) + ", outside the latent domain +-" + format_g(kMaxLatentAbs));
   }
   return Status::Ok();
 }

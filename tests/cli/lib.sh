@@ -6,12 +6,6 @@
 wardrobe=$(realpath "$1")
 variant=${3:+$(realpath "$3")}
 src=$(realpath "${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}")
-# The dataset where npm test and the scripts find it (scripts/fetch-data.sh: $FASHION_MNIST_DIR, else
-# a complete data/fashion-mnist, else ../shared/fashion-mnist beside the clone, else a download).
-if ! data=$(bash "$src/scripts/fetch-data.sh"); then
-  echo "$(basename "$0" .sh): FAIL: no Fashion-MNIST (scripts/fetch-data.sh said why above)" >&2
-  exit 1
-fi
 model=$src/model/default/vae.lwb
 test_name=$(basename "$0" .sh)
 work=$(mktemp -d "${TMPDIR:-/tmp}/lw-cli-$test_name.XXXXXX")
@@ -20,6 +14,10 @@ cd "$work"
 
 fail() { echo "$test_name: FAIL: $*" >&2; exit 1; }
 ok() { echo "$test_name: ok: $*"; }
+
+# The dataset where npm test and the scripts find it (scripts/fetch-data.sh: $FASHION_MNIST_DIR, else
+# a complete data/fashion-mnist, else ../shared/fashion-mnist beside the clone, else a download).
+data=$(bash "$src/scripts/fetch-data.sh") || fail "no Fashion-MNIST (scripts/fetch-data.sh said why above)"
 
 # expect_error PATTERN... -- ARGS...: wardrobe ARGS exits 1 with exactly one
 # stderr line, mentioning every pattern (grep -F), and nothing on stdout.

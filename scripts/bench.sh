@@ -3,9 +3,11 @@
 # flavours, the native `wardrobe` tool and lw_runtime_bench), then runs
 # tests/bench/bench.mjs (arguments are passed on, e.g. --quick, --iters 500,
 # --only wasm,native). Prints a table; the JSON path is the last line.
-# Then the page-load benchmark (tests/bench/page-load.mjs: the production build on npm start's
-# server, first garment cold and reload against a static page, in Chromium); skipped when --only
-# is given without 'page'. `npm run bench:page` runs it alone.
+# Then the page benchmarks on the production build and npm start's server, in Chromium:
+# tests/bench/page-load.mjs (first garment cold and reload against a static page) and
+# tests/bench/page-drag.mjs (frames and garment updates while a slider is dragged, against a
+# static page with one slider); skipped when --only is given without 'page'. `npm run bench:page`
+# runs the page-load one alone, `npm run bench:drag` the drag one.
 # Then training (tests/bench/train-bench.sh: one ELBO epoch of the default model's stage 1, wardrobe
 # against PyTorch in the same run); skipped when --only is given without 'train'.
 set -euo pipefail
@@ -30,6 +32,7 @@ if [[ -z $only || ,$only, == *,page,* ]]; then
   echo "== bench: page load (building the site)" >&2
   bash scripts/build-web.sh >/dev/null
   node tests/bench/page-load.mjs
+  node tests/bench/page-drag.mjs
 fi
 if [[ -z $only || ,$only, == *,train,* ]]; then
   echo "== bench: training epoch against PyTorch" >&2

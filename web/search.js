@@ -7,6 +7,14 @@ import { RESULT_COUNTS } from './state.js';
 import { Lane } from './latest.js';
 import { mb, splitOf, button } from './util.js';
 
+// A card whose garment changed less than this long ago (its card is churning: a slider is being
+// dragged) waits this long before downloading its garment's page, and downloads it only if the
+// card still shows that garment: a drag across a slider would otherwise fetch a page (64
+// garments, 50 kB) for almost every garment that passes through the rankings for a frame or two,
+// over a hundred pages in a few seconds, all on the cores that draw the frames. A card that was
+// steady (a new search, a click) downloads at once. Pages already in memory are drawn at once.
+const IMAGE_SETTLE_MS = 100;
+
 const TITLES = {
   likelihood: ['Likelihood ', 'log q(z|x)', ', higher first'],
   euclidean: ['Euclidean ', '‖z − μ‖', ', lower first'],
@@ -204,6 +212,9 @@ export class SearchPanel {
     const { state } = this;
     const scoreText = metric === 'likelihood' ? score.toFixed(1) : score.toFixed(2);
     if (c.id !== id) {
+      const now = performance.now();
+      c.churning = c.idSince !== undefined && now - c.idSince < IMAGE_SETTLE_MS;
+      c.idSince = now;
       c.id = id;
       const label = state.index.labels[id];
       const name = state.className(label);
@@ -229,7 +240,8 @@ export class SearchPanel {
     }
   }
 
-  // The card's image: its page may arrive after the card moved on to another garment.
+  // The card's image: its page may arrive after the card moved on to another garment (and a
+  // churning card waits IMAGE_SETTLE_MS first; the card moving on meanwhile cancels the download).
   drawImage(c) {
     const ticket = c.image.begin();
     const { store } = this.state;
@@ -239,8 +251,10 @@ export class SearchPanel {
       return;
     }
     clearGarment(c.canvas, this.state.lut);
+    const settled = c.churning ? new Promise((resolve) => setTimeout(resolve, IMAGE_SETTLE_MS)) : null;
     ticket
-      .wait(store.get(c.id))
+      .wait(settled)
+      .then(() => ticket.wait(store.get(c.id)))
       .then((p) => drawGarment(c.canvas, p, this.state.lut))
       .catch(() => {});
   }

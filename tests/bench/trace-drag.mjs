@@ -1,14 +1,16 @@
-// Chromium trace of a slider drag on the page (build/web on the tests' sirv server), for finding
-// where a frame's time goes when dragging misses 60 fps. Not a test or a bench figure (page-bench.mjs
-// gives those): prints each thread's busy time during the drag, the main thread's costliest
-// rendering steps, and Blink's layouts (how many, how many started below the root).
+// Chromium trace of a slider drag on the page (the production build, build/site/, on npm start's
+// server), for finding where a frame's time goes when dragging misses 60 fps. Not a test or a bench
+// figure (tests/bench/page-drag.mjs gives those, with the same drag): prints each thread's busy time
+// during the drag, the main thread's costliest rendering steps, and Blink's layouts (how many, how
+// many started below the root).
 //   bash scripts/build-web.sh && node tests/bench/trace-drag.mjs [--compare] [--root DIR] [--steps 240]
 // --compare: with the Euclidean ranking beside the likelihood one (the page's "Compare side by side").
 // The trace is written to /tmp/trace-drag.json (chrome://tracing, ui.perfetto.dev).
 import fs from 'node:fs';
 
-import { startServer } from '../browser/server.mjs';
 import { launch } from '../browser/browser.mjs';
+import { dragSlider } from '../browser/drag.mjs';
+import { startSiteServer } from '../../scripts/serve.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -20,20 +22,6 @@ const CATEGORIES = 'devtools.timeline,disabled-by-default-devtools.timeline,v8.e
 // Rendering steps of the main thread worth a line each (Chromium's trace event names).
 const STEPS_SHOWN = ['ProxyMain::BeginMainFrame', 'EventHandler::handleMouseMoveEvent', 'UpdateLayoutTree', 'Layout',
   'PrePaint', 'Paint', 'Layerize', 'PaintArtifactCompositor::Update', 'Commit', 'HandlePostMessage', 'FunctionCall'];
-
-// The same triangle wave across the first slider as page-bench.mjs, one mouse move per ~frame.
-async function drag(page, steps) {
-  const box = await page.locator('#sliders input[data-dim]').first().boundingBox();
-  const y = box.y + box.height / 2;
-  await page.mouse.move(box.x + box.width / 2, y);
-  await page.mouse.down();
-  for (let i = 0; i < steps; i++) {
-    const t = (i % 120) / 120;
-    await page.mouse.move(box.x + box.width * (t < 0.5 ? 0.1 + 1.6 * t : 0.9 - 1.6 * (t - 0.5)), y);
-    await page.waitForTimeout(16);
-  }
-  await page.mouse.up();
-}
 
 function summarise(events, frames) {
   const names = {};
@@ -59,7 +47,7 @@ function summarise(events, frames) {
     `of ${Math.max(0, ...layouts.map((e) => e.args?.beginData?.totalObjects || 0))} in the page`);
 }
 
-const server = await startServer(root ? { root } : {});
+const server = await startSiteServer(root ? { root } : {});
 const browser = await launch();
 try {
   const page = await browser.context.newPage();
@@ -76,7 +64,7 @@ try {
   const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
   await cdp.send('Tracing.start', { categories: CATEGORIES, transferMode: 'ReportEvents' });
   await page.evaluate(() => { window.__lwPerf.frames.length = 0; });
-  await drag(page, STEPS);
+  const input = await dragSlider(page, '#sliders input[data-dim]', STEPS);
   await page.waitForTimeout(200);
   await cdp.send('Tracing.end');
   await complete;
@@ -84,7 +72,7 @@ try {
   fs.writeFileSync(OUT, JSON.stringify({ traceEvents: events }));
   console.log(`drag${compare ? ' (likelihood + Euclidean side by side)' : ''}: ${frames.length} frames, ` +
     `decode+search+draw p50 ${frames[frames.length >> 1]?.toFixed(1)} ms, p95 ${frames[Math.floor(frames.length * 0.95)]?.toFixed(1)} ms, ` +
-    `over 16.7 ms: ${frames.filter((t) => t > 1000 / 60).length}; trace in ${OUT}`);
+    `over 16.7 ms: ${frames.filter((t) => t > 1000 / 60).length}; mouse moves ${((1000 * input.moves) / input.ms).toFixed(1)} per s; trace in ${OUT}`);
   summarise(events, frames.length);
 } finally {
   await browser.close();

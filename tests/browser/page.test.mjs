@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from './server.mjs';
 import { launch, openPage, waitForIndex, canvasPixels, screenshot, artifactsDir, sliderChangesPreview } from './browser.mjs';
+import { dragSlider } from './drag.mjs';
 
 let server, browser;
 before(async () => {
@@ -103,6 +104,36 @@ test('moving a slider (keyboard) changes the pixels and z', async () => {
   await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 8 });
   await page.mouse.up();
   await waitForPixelsToChange(page, '#preview', mid);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// During a drag, a card whose garment changes every frame or two waits before it downloads its
+// garment's page (web/search.js, IMAGE_SETTLE_MS); once the drag stops, every card must still end
+// up showing its own garment.
+test('after a fast drag, every result card shows its own garment', async () => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await waitForIndex(page);
+  await page.check('#compare');
+  await dragSlider(page, '#sliders input[data-dim]', 90);
+  const wrong = () => page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('#rankings .result:not([hidden])')) {
+      const id = Number(el.dataset.id);
+      const gray = window.__lw.store.peek(id);
+      const c = el.querySelector('canvas');
+      const shown = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+      if (!gray || shown.some((w, i) => w !== window.__lw.lut[gray[i]])) bad.push(id);
+    }
+    return bad;
+  });
+  await page.waitForFunction(() => document.querySelectorAll('#rankings .result:not([hidden])').length > 12, null, { timeout: 10000 });
+  let bad = await wrong();
+  for (let i = 0; i < 50 && bad.length; i++) {
+    await page.waitForTimeout(200);
+    bad = await wrong();
+  }
+  assert.deepEqual(bad, [], 'these cards do not show their garment 10 s after the drag');
   assert.deepEqual(errors, []);
   await page.close();
 });

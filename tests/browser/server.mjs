@@ -1,7 +1,9 @@
-// A static server for the browser tests and the benchmark: sirv (the package `npm start` serves
-// with, same options) on a free port, serving build/web. Optional `intercept(req, res)` runs first
-// and returns true when it answered the request itself (used to serve corrupt blobs); optional
-// `delay(req)` returns milliseconds to hold a request before serving it (to reorder answers).
+// A static server for the browser tests: sirv on a free port, serving build/web (the unbundled
+// build; no precompression, revalidated with ETags). The production build and its headers are
+// served by scripts/serve.mjs, which the page benchmarks and the production-build tests use.
+// Optional `intercept(req, res)` runs first and returns true when it answered the request itself
+// (used to serve corrupt blobs); optional `delay(req)` returns milliseconds to hold a request before
+// serving it (to reorder answers).
 import http from 'node:http';
 import path from 'node:path';
 import fs from 'node:fs';

@@ -1,0 +1,233 @@
+// Slider-drag benchmark (part of `npm run bench`; alone: bash scripts/build-web.sh && node
+// tests/bench/page-drag.mjs). Not a test: it prints figures and writes them to
+// bench-results/page-drag-<timestamp>.json; it asserts nothing.
+//
+// Protocol (issue 14: "the page keeps 60 frames per second while dragging"):
+//   - the production build (build/site/) served by scripts/serve.mjs, the server `npm start` runs,
+//     in this process, on a free port of 127.0.0.1;
+//   - Debian's Chromium (/usr/bin/chromium) through playwright-core: headless, --no-sandbox,
+//     --disable-gpu (software compositing), a fresh profile per run, 1440 x 1000 viewport;
+//   - the visit settles first (the index loaded, the service worker in control, 1 s without requests);
+//   - the drag: tests/browser/drag.mjs on the first latent slider, --steps mouse moves (default 240,
+//     about 4 s), once with the likelihood ranking (the page's default) and once with "Compare side
+//     by side" on (the Euclidean ranking beside it: twice the cards);
+//   - frames: a requestAnimationFrame loop started just before the drag and stopped after it records
+//     each frame's timestamp; frames per second = frames / span, and dropped frames = the 60 Hz
+//     frames the intervals skipped (an interval of 33 ms skipped one);
+//   - garment updates (the page only): the page's own marks (window.__lwPerf.frames), from the
+//     animation frame that sent z to the worker to the decoded garment and both rankings drawn;
+//   - reference: a static page with one range input of the slider's size and a 28 x 28 canvas that
+//     redraws on every input event, dragged the same way in the same browser build, interleaved
+//     run by run: what this machine's headless Chromium delivers when the page costs nothing;
+//   - the median of --runs (default 3) of each figure; ratios are page median / reference median.
+// Options: --runs N, --steps N, --root DIR (a built site, e.g. another model's for a before/after).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { launch } from '../browser/browser.mjs';
+import { dragSlider } from '../browser/drag.mjs';
+import { startSiteServer, siteRoot, repoRoot } from '../../scripts/serve.mjs';
+import { median } from './stats.mjs';
+
+const { values: options } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '240' }, root: { type: 'string' } },
+  strict: true,
+});
+const RUNS = Number(options.runs);
+const STEPS = Number(options.steps);
+if (!Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(STEPS) || STEPS < 2) {
+  console.error('page-drag: --runs must be a whole number >= 1 and --steps >= 2');
+  process.exit(2);
+}
+const ROOT = path.resolve(options.root || siteRoot);
+const SLIDER = '#sliders input[data-dim]';
+const FRAME_MS = 1000 / 60;
+const REFERENCE_PATH = '/__bench/drag.html';
+
+// The reference: the page's slider element (same selector, same width as a latent slider at this
+// viewport) and a canvas scaled like the preview, redrawn from the slider's value on the next
+// animation frame after each input event, as the page's frame loop does.
+const REFERENCE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>drag reference</title>
+<style>body { margin: 40px; } #sliders input { width: 300px; } canvas { width: 224px; height: 224px; image-rendering: pixelated; display: block; }</style>
+</head><body><div id="sliders"><input type="range" data-dim="0" min="-3" max="3" step="0.01" value="0"></div>
+<canvas id="preview" width="28" height="28"></canvas>
+<script>
+  const input = document.querySelector('input'), ctx = document.getElementById('preview').getContext('2d');
+  const img = ctx.createImageData(28, 28);
+  let pending = false;
+  const draw = () => {
+    pending = false;
+    const v = Number(input.value);
+    for (let i = 0; i < 784; i++) img.data.set([(i * 7 + v * 40) & 255, 90, 160, 255], 4 * i);
+    ctx.putImageData(img, 0, 0);
+  };
+  input.addEventListener('input', () => { if (!pending) { pending = true; requestAnimationFrame(draw); } });
+  draw();
+</script></body></html>`;
+
+function serveReference(req, res) {
+  if (req.url.split('?')[0] !== REFERENCE_PATH) return false;
+  res.writeHead(200, { 'Content-Type': 'text/html;charset=utf-8', 'Cache-Control': 'no-cache' });
+  res.end(REFERENCE_PAGE);
+  return true;
+}
+
+// The rAF loop of the protocol; window.__dragFrames holds the timestamps (ms, page clock).
+const startFrameLog = (page) => page.evaluate(() => {
+  const log = (window.__dragFrames = { t: [], on: true });
+  const tick = (t) => {
+    if (!log.on) return;
+    log.t.push(t);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+});
+const stopFrameLog = (page) => page.evaluate(() => {
+  window.__dragFrames.on = false;
+  return window.__dragFrames.t;
+});
+
+/** Frames per second, dropped 60 Hz frames and the interval p95 of a list of frame timestamps. */
+function frameFigures(times) {
+  const intervals = times.slice(1).map((t, i) => t - times[i]);
+  const span = times[times.length - 1] - times[0];
+  const dropped = intervals.reduce((s, iv) => s + Math.max(0, Math.round(iv / FRAME_MS) - 1), 0);
+  return { fps: (1000 * intervals.length) / span, dropped, intervalP95: percentile(intervals, 95), spanMs: span };
+}
+
+function percentile(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+// One drag of the page's slider: frame figures, the page's garment updates, and the requests that
+// reached the server meanwhile (garment pages the result cards needed).
+async function dragPage(page, requests) {
+  const before = requests.length;
+  await page.evaluate(() => {
+    for (const k of ['frames', 'workerMs', 'drawMs', 'split']) window.__lwPerf[k].length = 0;
+  });
+  await startFrameLog(page);
+  const input = await dragSlider(page, SLIDER, STEPS);
+  await page.waitForTimeout(200); // the last answer drawn
+  const frames = { ...frameFigures(await stopFrameLog(page)), movesPerSecond: (1000 * input.moves) / input.ms };
+  const marks = await page.evaluate(() => ({ updates: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], split: [...window.__lwPerf.split] }));
+  const waiting = marks.split.map((r) => r[2]);
+  return {
+    ...frames,
+    updates: marks.updates.length,
+    updatesPerSecond: (1000 * marks.updates.length) / frames.spanMs,
+    updateP50: percentile(marks.updates, 50),
+    updateP95: percentile(marks.updates, 95),
+    updatesOver16: marks.updates.filter((t) => t > FRAME_MS).length,
+    workerP95: percentile(marks.worker, 95),
+    queuedP95: waiting.length ? percentile(waiting, 95) : null,
+    requests: requests.length - before,
+  };
+}
+
+async function settle(page, requests) {
+  await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 });
+  await page.evaluate(async () => {
+    if (!document.documentElement.dataset.sw || !navigator.serviceWorker) return;
+    const deadline = performance.now() + 20000;
+    while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  });
+  let last = -1;
+  while (last !== requests.length) {
+    last = requests.length;
+    await page.waitForTimeout(1000);
+  }
+}
+
+async function measurePage(url, requests) {
+  const b = await launch();
+  try {
+    const page = await b.context.newPage();
+    await page.goto(url);
+    await settle(page, requests);
+    const likelihood = await dragPage(page, requests);
+    await page.check('#compare');
+    await page.waitForTimeout(500);
+    const compare = await dragPage(page, requests);
+    return { likelihood, compare, engine: (await page.textContent('#engine'))?.trim() };
+  } finally {
+    await b.close();
+  }
+}
+
+async function measureReference(url) {
+  const b = await launch();
+  try {
+    const page = await b.context.newPage();
+    await page.goto(url);
+    await page.waitForTimeout(1000);
+    await startFrameLog(page);
+    const input = await dragSlider(page, SLIDER, STEPS);
+    await page.waitForTimeout(200);
+    return { ...frameFigures(await stopFrameLog(page)), movesPerSecond: (1000 * input.moves) / input.ms };
+  } finally {
+    await b.close();
+  }
+}
+
+const pick = (list, key) => list.map((x) => x[key]);
+const summary = (list) => ({ median: median(list), min: Math.min(...list), max: Math.max(...list), runs: list });
+const summarise = (list, keys) => Object.fromEntries(keys.map((k) => [k, summary(pick(list, k))]));
+
+async function main() {
+  const requests = [];
+  const server = await startSiteServer({ root: ROOT, intercept: serveReference, onRequest: (e) => requests.push(e) });
+  const runs = { likelihood: [], compare: [], reference: [] };
+  let engine = '';
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      const app = await measurePage(server.url, requests);
+      const ref = await measureReference(server.url.replace(/\/$/, REFERENCE_PATH));
+      runs.likelihood.push(app.likelihood);
+      runs.compare.push(app.compare);
+      runs.reference.push(ref);
+      engine = app.engine || engine;
+      const f = (x) => `${x.fps.toFixed(1)} fps, ${x.dropped} dropped`;
+      console.log(`run ${r + 1}/${RUNS}: likelihood ${f(app.likelihood)}, updates p95 ${app.likelihood.updateP95.toFixed(1)} ms; ` +
+        `side by side ${f(app.compare)}, updates p95 ${app.compare.updateP95.toFixed(1)} ms; reference ${f(ref)}`);
+    }
+  } finally {
+    await server.close();
+  }
+  const frameKeys = ['fps', 'dropped', 'intervalP95', 'movesPerSecond'];
+  const pageKeys = [...frameKeys, 'updates', 'updatesPerSecond', 'updateP50', 'updateP95', 'updatesOver16', 'workerP95', 'queuedP95', 'requests'];
+  const out = {
+    date: new Date().toISOString(),
+    root: path.relative(repoRoot, ROOT) || ROOT,
+    protocol: `production build on npm start's server (in process); fresh headless Chromium profile per run; ${STEPS}-step drag of the first latent slider (tests/browser/drag.mjs) once the visit settled; frames = a requestAnimationFrame loop during the drag; updates = the page's marks from sending z to the garment and rankings drawn; reference = a static page with one slider and a canvas redrawn per input, same drag, interleaved; medians of runs`,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
+    engine,
+    runs: RUNS,
+    steps: STEPS,
+    likelihood: summarise(runs.likelihood, pageKeys),
+    compare: summarise(runs.compare, pageKeys),
+    reference: summarise(runs.reference, frameKeys),
+  };
+  out.ratios = {
+    likelihoodFps: out.likelihood.fps.median / out.reference.fps.median,
+    compareFps: out.compare.fps.median / out.reference.fps.median,
+  };
+  console.log(`\nslider drag (${RUNS} runs of ${STEPS} steps, medians [min-max]; ${engine}):`);
+  const range = (s, d = 1) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]`;
+  for (const [name, s, ratio] of [['likelihood ranking', out.likelihood, out.ratios.likelihoodFps], ['side by side', out.compare, out.ratios.compareFps]]) {
+    console.log(`  ${name.padEnd(20)} ${range(s.fps)} fps = ${ratio.toFixed(3)}x reference; dropped frames ${range(s.dropped, 0)}; frame interval p95 ${range(s.intervalP95)} ms; mouse moves ${range(s.movesPerSecond)} per s`);
+    console.log(`  ${''.padEnd(20)} garment updates ${range(s.updatesPerSecond)} per s, z sent -> drawn p50 ${range(s.updateP50)} ms, p95 ${range(s.updateP95)} ms, ` +
+      `over 16.7 ms ${range(s.updatesOver16, 0)} of ${s.updates.median}; in the worker p95 ${range(s.workerP95)} ms; requests ${range(s.requests, 0)}`);
+  }
+  console.log(`  ${'reference'.padEnd(20)} ${range(out.reference.fps)} fps; dropped frames ${range(out.reference.dropped, 0)}; frame interval p95 ${range(out.reference.intervalP95)} ms; mouse moves ${range(out.reference.movesPerSecond)} per s`);
+  const dir = path.join(repoRoot, 'bench-results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `page-drag-${out.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(out, null, 2));
+  console.log(file);
+}
+
+await main();

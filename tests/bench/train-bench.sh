@@ -90,32 +90,6 @@ done
 
 mkdir -p bench-results
 out="bench-results/train-$(date -u +%Y-%m-%dT%H-%M-%SZ).json"
-"$torch_python" - "$out" "${wardrobe_epoch[*]}" "${wardrobe_process[*]}" "${torch_epoch[*]:-}" \
-  "$(cat "$tmp/torch.json" 2>/dev/null || echo '{}')" "${baseline_epoch[*]:-}" "$baseline" <<'EOF'
-import json, statistics, sys
-out, we, wp, te, torch_info, be, baseline = sys.argv[1:8]
-nums = lambda s: [float(v) for v in s.split()]
-we, wp, te, be = nums(we), nums(wp), nums(te), nums(be)
-images = 54912
-r = {'protocol': 'one ELBO epoch, 784-768-512-256-16, batch 128, 2 threads, 54,912 images; medians of '
-                 f'{len(we)} alternating rounds', 'images': images,
-     'wardrobe': {'epoch_s': statistics.median(we), 'process_s': statistics.median(wp), 'epochs_s': we,
-                  'images_per_s': round(images / statistics.median(we), 1)}}
-print(f"{'engine':<24}{'epoch s (median)':>18}{'images/s':>10}")
-print(f"{'wardrobe train':<24}{statistics.median(we):>18.2f}{images / statistics.median(we):>10.0f}"
-      f"   (whole process {statistics.median(wp):.2f} s)")
-if te:
-    info = json.loads(torch_info)
-    r['pytorch'] = {'engine': info.get('engine'), 'epoch_s': statistics.median(te), 'epochs_s': te,
-                    'images_per_s': round(images / statistics.median(te), 1)}
-    r['ratio_pytorch_over_wardrobe'] = round(statistics.median(te) / statistics.median(we), 3)
-    print(f"{info.get('engine', 'pytorch'):<24}{statistics.median(te):>18.2f}{images / statistics.median(te):>10.0f}")
-    print(f"PyTorch / wardrobe epoch time: {r['ratio_pytorch_over_wardrobe']:.2f}x")
-if be:
-    r['baseline'] = {'binary': baseline, 'epoch_s': statistics.median(be), 'epochs_s': be}
-    r['ratio_baseline_over_wardrobe'] = round(statistics.median(be) / statistics.median(we), 3)
-    print(f"{'baseline wardrobe':<24}{statistics.median(be):>18.2f}{images / statistics.median(be):>10.0f}   ({baseline})")
-    print(f"baseline / wardrobe epoch time: {r['ratio_baseline_over_wardrobe']:.2f}x")
-json.dump(r, open(out, 'w'), indent=1)
-EOF
+node tests/bench/train-summary.mjs "$out" "${wardrobe_epoch[*]}" "${wardrobe_process[*]}" "${torch_epoch[*]:-}" \
+  "$(cat "$tmp/torch.json" 2>/dev/null || echo '{}')" "${baseline_epoch[*]:-}" "$baseline"
 echo "$out"

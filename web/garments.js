@@ -5,6 +5,14 @@ const MAX_PAGES = 256; // 256 x 50 KB = 12.5 MB
 const MAX_FETCHES = 6; // concurrent page downloads
 const MAX_WAITING = 24; // queued page downloads; older ones are dropped (a drag moved on)
 
+/** The error of a page download dropped from a full queue before it started (see loadPage). */
+export class DroppedDownload extends Error {
+  constructor(page) {
+    super(`garment page ${page}: download dropped, more recent ones were queued`);
+    this.name = 'DroppedDownload';
+  }
+}
+
 export class GarmentStore {
   constructor(baseUrl, info) {
     this.base = baseUrl; // URL of the garments folder, ending in '/'
@@ -61,7 +69,7 @@ export class GarmentStore {
         if (this.waiting.length > MAX_WAITING) {
           const old = this.waiting.shift();
           this.loading.delete(old.p);
-          old.reject(new Error('garment page request dropped'));
+          old.reject(new DroppedDownload(old.p));
         }
       }
     });

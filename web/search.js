@@ -5,6 +5,8 @@
 import { drawGarment, clearGarment, garmentCanvas, fillSelect, classColor } from './render.js';
 import { RESULT_COUNTS } from './state.js';
 import { Lane } from './latest.js';
+import { DroppedDownload } from './garments.js';
+import { perf } from './perf.js';
 import { mb, splitOf, button } from './util.js';
 
 // A card whose garment changed less than this long ago (its card is churning: a slider is being
@@ -13,7 +15,12 @@ import { mb, splitOf, button } from './util.js';
 // garments, 50 kB) for almost every garment that passes through the rankings for a frame or two,
 // over a hundred pages in a few seconds, all on the cores that draw the frames. A card that was
 // steady (a new search, a click) downloads at once. Pages already in memory are drawn at once.
+// (On a machine so slow that frames come more than this far apart no card counts as churning:
+// every garment shown is downloaded, as before.) A card whose download was dropped from the
+// store's full queue (48 cards can ask at once) asks again after the same wait while it still
+// shows that garment.
 const IMAGE_SETTLE_MS = 100;
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const TITLES = {
   likelihood: ['Likelihood ', 'log q(z|x)', ', higher first'],
@@ -213,7 +220,7 @@ export class SearchPanel {
     const scoreText = metric === 'likelihood' ? score.toFixed(1) : score.toFixed(2);
     if (c.id !== id) {
       const now = performance.now();
-      c.churning = c.idSince !== undefined && now - c.idSince < IMAGE_SETTLE_MS;
+      const churning = c.idSince !== undefined && now - c.idSince < IMAGE_SETTLE_MS;
       c.idSince = now;
       c.id = id;
       const label = state.index.labels[id];
@@ -228,7 +235,7 @@ export class SearchPanel {
       c.add.setAttribute('aria-label', `Add garment ${id} to the timeline`);
       c.add.title = 'Add to the timeline';
       c.canvas.setAttribute('aria-label', `${name} #${id}`);
-      this.drawImage(c);
+      this.drawImage(c, churning);
     }
     // Writes only what changed: setting even the same text replaces the node and dirties layout.
     if (c.rankShown !== rank) c.rank.textContent = String((c.rankShown = rank) + 1);
@@ -240,23 +247,26 @@ export class SearchPanel {
     }
   }
 
-  // The card's image: its page may arrive after the card moved on to another garment (and a
-  // churning card waits IMAGE_SETTLE_MS first; the card moving on meanwhile cancels the download).
-  drawImage(c) {
+  // The card's image: its page may arrive after the card moved on to another garment. A churning
+  // card (IMAGE_SETTLE_MS) waits first, and the card moving on meanwhile cancels the download.
+  drawImage(c, churning = false) {
     const ticket = c.image.begin();
     const { store } = this.state;
-    const px = store.peek(c.id);
+    const id = c.id;
+    const px = store.peek(id);
     if (px) {
       drawGarment(c.canvas, px, this.state.lut);
       return;
     }
     clearGarment(c.canvas, this.state.lut);
-    const settled = c.churning ? new Promise((resolve) => setTimeout(resolve, IMAGE_SETTLE_MS)) : null;
+    if (churning) perf.imageWaits++;
     ticket
-      .wait(settled)
-      .then(() => ticket.wait(store.get(c.id)))
+      .wait(churning ? wait(IMAGE_SETTLE_MS) : null)
+      .then(() => ticket.wait(store.get(id)))
       .then((p) => drawGarment(c.canvas, p, this.state.lut))
-      .catch(() => {});
+      .catch((e) => {
+        if (e instanceof DroppedDownload && ticket.live) this.drawImage(c, true);
+      });
   }
 
   redrawImages() {

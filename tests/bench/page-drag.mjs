@@ -11,9 +11,10 @@
 //   - the drag: tests/browser/drag.mjs on the first latent slider, --steps mouse moves (default 240,
 //     about 4 s), once with the likelihood ranking (the page's default) and once with "Compare side
 //     by side" on (the Euclidean ranking beside it: twice the cards);
-//   - frames: a requestAnimationFrame loop started just before the drag and stopped after it records
-//     each frame's timestamp; frames per second = frames / span, and dropped frames = the 60 Hz
-//     frames the intervals skipped (an interval of 33 ms skipped one);
+//   - frames: a requestAnimationFrame loop, started once the mouse button is down on the slider and
+//     stopped when the last mouse move has returned, records each frame's timestamp; frames per
+//     second = intervals / span, and dropped frames = the 60 Hz frames the intervals skipped (an
+//     interval of 33 ms skipped one);
 //   - garment updates (the page only): the page's own marks (window.__lwPerf.frames), from the
 //     animation frame that sent z to the worker to the decoded garment and both rankings drawn;
 //   - reference: a static page with one range input of the slider's size and a 28 x 28 canvas that
@@ -30,14 +31,21 @@ import { dragSlider } from '../browser/drag.mjs';
 import { startSiteServer, siteRoot, repoRoot } from '../../scripts/serve.mjs';
 import { median } from './stats.mjs';
 
-const { values: options } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '240' }, root: { type: 'string' } },
-  strict: true,
-});
+const USAGE = 'usage: node tests/bench/page-drag.mjs [--runs N >= 1] [--steps N >= 2] [--root SITE_DIR]';
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: { runs: { type: 'string', default: '3' }, steps: { type: 'string', default: '240' }, root: { type: 'string' } },
+    strict: true,
+  }));
+} catch (e) {
+  console.error(`page-drag: ${e.message}\n${USAGE}`);
+  process.exit(2);
+}
 const RUNS = Number(options.runs);
 const STEPS = Number(options.steps);
 if (!Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(STEPS) || STEPS < 2) {
-  console.error('page-drag: --runs must be a whole number >= 1 and --steps >= 2');
+  console.error(`page-drag: --runs must be a whole number >= 1 and --steps >= 2\n${USAGE}`);
   process.exit(2);
 }
 const ROOT = path.resolve(options.root || siteRoot);
@@ -91,15 +99,18 @@ const stopFrameLog = (page) => page.evaluate(() => {
 
 /** Frames per second, dropped 60 Hz frames and the interval p95 of a list of frame timestamps. */
 function frameFigures(times) {
+  if (times.length < 2) throw new Error(`page-drag: ${times.length} animation frame(s) during the drag; the page did not render`);
   const intervals = times.slice(1).map((t, i) => t - times[i]);
   const span = times[times.length - 1] - times[0];
   const dropped = intervals.reduce((s, iv) => s + Math.max(0, Math.round(iv / FRAME_MS) - 1), 0);
   return { fps: (1000 * intervals.length) / span, dropped, intervalP95: percentile(intervals, 95), spanMs: span };
 }
 
+/** The nearest-rank p-th percentile (the smallest value with at least p % of them at or below it); null if none. */
 function percentile(values, p) {
+  if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
 }
 
 // One drag of the page's slider: frame figures, the page's garment updates, and the requests that
@@ -109,10 +120,9 @@ async function dragPage(page, requests) {
   await page.evaluate(() => {
     for (const k of ['frames', 'workerMs', 'drawMs', 'split']) window.__lwPerf[k].length = 0;
   });
-  await startFrameLog(page);
-  const input = await dragSlider(page, SLIDER, STEPS);
-  await page.waitForTimeout(200); // the last answer drawn
+  const input = await dragSlider(page, SLIDER, STEPS, { onStart: () => startFrameLog(page) });
   const frames = { ...frameFigures(await stopFrameLog(page)), movesPerSecond: (1000 * input.moves) / input.ms };
+  await page.waitForTimeout(200); // the last answer drawn
   const marks = await page.evaluate(() => ({ updates: [...window.__lwPerf.frames], worker: [...window.__lwPerf.workerMs], split: [...window.__lwPerf.split] }));
   const waiting = marks.split.map((r) => r[2]);
   return {
@@ -164,9 +174,7 @@ async function measureReference(url) {
     const page = await b.context.newPage();
     await page.goto(url);
     await page.waitForTimeout(1000);
-    await startFrameLog(page);
-    const input = await dragSlider(page, SLIDER, STEPS);
-    await page.waitForTimeout(200);
+    const input = await dragSlider(page, SLIDER, STEPS, { onStart: () => startFrameLog(page) });
     return { ...frameFigures(await stopFrameLog(page)), movesPerSecond: (1000 * input.moves) / input.ms };
   } finally {
     await b.close();
@@ -174,7 +182,11 @@ async function measureReference(url) {
 }
 
 const pick = (list, key) => list.map((x) => x[key]);
-const summary = (list) => ({ median: median(list), min: Math.min(...list), max: Math.max(...list), runs: list });
+// Over the runs that have the figure (a run without garment updates has no latency percentiles).
+const summary = (all) => {
+  const list = all.filter(Number.isFinite);
+  return list.length ? { median: median(list), min: Math.min(...list), max: Math.max(...list), runs: all } : { median: null, min: null, max: null, runs: all };
+};
 const summarise = (list, keys) => Object.fromEntries(keys.map((k) => [k, summary(pick(list, k))]));
 
 async function main() {
@@ -191,8 +203,9 @@ async function main() {
       runs.reference.push(ref);
       engine = app.engine || engine;
       const f = (x) => `${x.fps.toFixed(1)} fps, ${x.dropped} dropped`;
-      console.log(`run ${r + 1}/${RUNS}: likelihood ${f(app.likelihood)}, updates p95 ${app.likelihood.updateP95.toFixed(1)} ms; ` +
-        `side by side ${f(app.compare)}, updates p95 ${app.compare.updateP95.toFixed(1)} ms; reference ${f(ref)}`);
+      const p95 = (x) => (x.updateP95 === null ? 'none' : `${x.updateP95.toFixed(1)} ms`);
+      console.log(`run ${r + 1}/${RUNS}: likelihood ${f(app.likelihood)}, updates p95 ${p95(app.likelihood)}; ` +
+        `side by side ${f(app.compare)}, updates p95 ${p95(app.compare)}; reference ${f(ref)}`);
     }
   } finally {
     await server.close();
@@ -216,7 +229,7 @@ async function main() {
     compareFps: out.compare.fps.median / out.reference.fps.median,
   };
   console.log(`\nslider drag (${RUNS} runs of ${STEPS} steps, medians [min-max]; ${engine}):`);
-  const range = (s, d = 1) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]`;
+  const range = (s, d = 1) => (s.median === null ? '-' : `${s.median.toFixed(d)} [${s.min.toFixed(d)}-${s.max.toFixed(d)}]`);
   for (const [name, s, ratio] of [['likelihood ranking', out.likelihood, out.ratios.likelihoodFps], ['side by side', out.compare, out.ratios.compareFps]]) {
     console.log(`  ${name.padEnd(20)} ${range(s.fps)} fps = ${ratio.toFixed(3)}x reference; dropped frames ${range(s.dropped, 0)}; frame interval p95 ${range(s.intervalP95)} ms; mouse moves ${range(s.movesPerSecond)} per s`);
     console.log(`  ${''.padEnd(20)} garment updates ${range(s.updatesPerSecond)} per s, z sent -> drawn p50 ${range(s.updateP50)} ms, p95 ${range(s.updateP95)} ms, ` +

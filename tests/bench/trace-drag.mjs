@@ -17,6 +17,10 @@ const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const compare = args.includes('--compare');
 const root = arg('--root', undefined);
 const STEPS = Number(arg('--steps', 240));
+if (!(Number.isInteger(STEPS) && STEPS >= 1)) {
+  console.error(`trace-drag: --steps must be a whole number >= 1, got '${arg('--steps')}'`);
+  process.exit(2);
+}
 const OUT = '/tmp/trace-drag.json';
 const CATEGORIES = 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink,toplevel,cc,viz';
 // Rendering steps of the main thread worth a line each (Chromium's trace event names).

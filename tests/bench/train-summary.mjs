@@ -10,7 +10,10 @@ import { median } from './stats.mjs';
 const [out, we, wp, te, torchInfo, be, baseline] = process.argv.slice(2);
 const nums = (s) => (s || '').split(/\s+/).filter(Boolean).map(Number);
 const wardrobeEpochs = nums(we), wardrobeProcess = nums(wp), torchEpochs = nums(te), baselineEpochs = nums(be);
-if (!out || wardrobeEpochs.length === 0 || wardrobeEpochs.some((v) => !Number.isFinite(v))) {
+const lists = [wardrobeEpochs, wardrobeProcess, torchEpochs, baselineEpochs];
+const wellFormed = wardrobeEpochs.length > 0 && wardrobeProcess.length === wardrobeEpochs.length &&
+  lists.every((l) => l.every((v) => Number.isFinite(v) && v > 0));
+if (!out || !wellFormed) {
   console.error('train-summary: usage: OUT.json "WARDROBE_EPOCH_S..." "WARDROBE_PROCESS_S..." "TORCH_EPOCH_S..." TORCH_INFO "BASELINE_EPOCH_S..." BASELINE');
   process.exit(2);
 }
@@ -29,7 +32,7 @@ console.log(row('wardrobe train', wardrobe, `   (whole process ${median(wardrobe
 if (torchEpochs.length) {
   const info = JSON.parse(torchInfo || '{}');
   const torch = median(torchEpochs);
-  r.pytorch = { engine: info.engine, epoch_s: torch, epochs_s: torchEpochs, images_per_s: round(IMAGES / torch, 1) };
+  r.pytorch = { engine: info.engine ?? null, epoch_s: torch, epochs_s: torchEpochs, images_per_s: round(IMAGES / torch, 1) };
   r.ratio_pytorch_over_wardrobe = round(torch / wardrobe, 3);
   console.log(row(info.engine || 'pytorch', torch));
   console.log(`PyTorch / wardrobe epoch time: ${r.ratio_pytorch_over_wardrobe.toFixed(2)}x`);

@@ -30,7 +30,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} == --only ]] && only=${arg
 [[ $only == page || $only == train ]] || node tests/bench/bench.mjs "$@"
 if [[ -z $only || ,$only, == *,page,* ]]; then
   echo "== bench: page load (building the site)" >&2
-  bash scripts/build-web.sh >/dev/null
+  bash scripts/build-web.sh >&2
   node tests/bench/page-load.mjs
   node tests/bench/page-drag.mjs
 fi

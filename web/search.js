@@ -248,8 +248,9 @@ export class SearchPanel {
   }
 
   // The card's image: its page may arrive after the card moved on to another garment. A churning
-  // card (IMAGE_SETTLE_MS) waits first, and the card moving on meanwhile cancels the download.
-  drawImage(c, churning = false) {
+  // card (IMAGE_SETTLE_MS) waits first, and the card moving on meanwhile cancels the download; so
+  // does a retry of a dropped download.
+  drawImage(c, churning = false, retry = false) {
     const ticket = c.image.begin();
     const { store } = this.state;
     const id = c.id;
@@ -259,13 +260,14 @@ export class SearchPanel {
       return;
     }
     clearGarment(c.canvas, this.state.lut);
-    if (churning) perf.imageWaits++;
+    if (retry) perf.imageRetries++;
+    else if (churning) perf.imageWaits++;
     ticket
-      .wait(churning ? wait(IMAGE_SETTLE_MS) : null)
+      .wait(churning || retry ? wait(IMAGE_SETTLE_MS) : null)
       .then(() => ticket.wait(store.get(id)))
       .then((p) => drawGarment(c.canvas, p, this.state.lut))
       .catch((e) => {
-        if (e instanceof DroppedDownload && ticket.live) this.drawImage(c, true);
+        if (e instanceof DroppedDownload && ticket.live) this.drawImage(c, false, true);
       });
   }
 

@@ -55,8 +55,13 @@ epoch() {
     --kl-warmup 80 --seed "$2" --threads 2 --test-limit 1000 --quiet --log "$tmp/log.jsonl" --out "$tmp/m.lwb" \
     2> "$tmp/stderr" || { cat "$tmp/stderr" >&2; return 1; }
   end=$(date +%s.%N)
-  echo "$(sed -n 's/.*"seconds":\([0-9.e+-]*\).*/\1/p' "$tmp/log.jsonl" | tail -1)" \
-    "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"
+  local seconds
+  seconds=$(sed -n 's/.*"seconds":\([0-9.e+-]*\).*/\1/p' "$tmp/log.jsonl" | tail -1)
+  if [[ -z $seconds ]]; then
+    echo "train-bench: $1 wrote no epoch time (\"seconds\") to its log $tmp/log.jsonl" >&2
+    return 1
+  fi
+  echo "$seconds $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"
   rm -f "$tmp"/m.lwb* "$tmp/log.jsonl"
 }
 baseline=${LW_TRAIN_BENCH_BASELINE:-}  # another build's wardrobe (e.g. main's), timed in the same rounds

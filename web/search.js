@@ -267,7 +267,8 @@ export class SearchPanel {
       .then(() => ticket.wait(store.get(id)))
       .then((p) => drawGarment(c.canvas, p, this.state.lut))
       .catch((e) => {
-        if (e instanceof DroppedDownload && ticket.live) this.drawImage(c, false, true);
+        // Still this card's garment (a hidden card keeps its ticket but has no garment).
+        if (e instanceof DroppedDownload && ticket.live && c.id === id) this.drawImage(c, false, true);
       });
   }
 

@@ -34,10 +34,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch } from '../browser/browser.mjs';
+import { launch, settleVisit } from '../browser/browser.mjs';
 import { dragSlider } from '../browser/drag.mjs';
 import { startSiteServer, siteRoot, repoRoot } from '../../scripts/serve.mjs';
-import { median } from './stats.mjs';
+import { percentile, summary } from './stats.mjs';
 
 const USAGE = 'usage: node tests/bench/page-drag.mjs [--runs N >= 1, default 3] [--steps N >= 2, default 240] [--root SITE_DIR, default build/site]';
 function usageError(message) {
@@ -126,13 +126,6 @@ function frameFigures(times) {
   return { fps: (1000 * intervals.length) / span, dropped, intervalP95: percentile(intervals, 95), spanMs: span };
 }
 
-/** The nearest-rank p-th percentile (the smallest value with at least p % of them at or below it); null if none. */
-function percentile(values, p) {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
-}
-
 // One drag of the page's slider: frame figures, the page's garment updates, and the requests that
 // reached the server meanwhile (garment pages the result cards needed).
 async function dragPage(page, requests) {
@@ -156,26 +149,9 @@ async function dragPage(page, requests) {
     updateP95: percentile(marks.updates, 95),
     updatesOver16: marks.updates.filter((t) => t > FRAME_MS).length,
     workerP95: percentile(marks.worker, 95),
-    queuedP95: waiting.length ? percentile(waiting, 95) : null,
+    queuedP95: percentile(waiting, 95),
     requests: requests.length - before,
   };
-}
-
-// Returns whether a service worker controls the page (false also when the build has none).
-async function settle(page, requests) {
-  await page.waitForSelector('body[data-index="ready"]', { timeout: 60000 });
-  const controlled = await page.evaluate(async () => {
-    if (!document.documentElement.dataset.sw || !navigator.serviceWorker) return false;
-    const deadline = performance.now() + 20000;
-    while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return !!navigator.serviceWorker.controller;
-  });
-  let last = -1;
-  while (last !== requests.length) {
-    last = requests.length;
-    await page.waitForTimeout(1000);
-  }
-  return controlled;
 }
 
 async function measurePage(url, requests) {
@@ -183,7 +159,8 @@ async function measurePage(url, requests) {
   try {
     const page = await b.context.newPage();
     await page.goto(url);
-    const serviceWorker = await settle(page, requests);
+    const serviceWorker = await settleVisit(page, requests);
+    if (await page.getAttribute('body', 'data-index') !== 'ready') throw new Error('page-drag: the garment index did not load; the page has nothing to rank');
     const sliderWidth = (await page.locator(SLIDER).first().boundingBox()).width;
     const likelihood = await dragPage(page, requests);
     await page.check('#compare');
@@ -209,11 +186,6 @@ async function measureReference(url) {
 }
 
 const pick = (list, key) => list.map((x) => x[key]);
-// Over the runs that have the figure (a run without garment updates has no latency percentiles).
-const summary = (all) => {
-  const list = all.filter(Number.isFinite);
-  return list.length ? { median: median(list), min: Math.min(...list), max: Math.max(...list), runs: all } : { median: null, min: null, max: null, runs: all };
-};
 const summarise = (list, keys) => Object.fromEntries(keys.map((k) => [k, summary(pick(list, k))]));
 
 async function main() {

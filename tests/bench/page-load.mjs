@@ -38,8 +38,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import http from 'node:http';
 import sirv from 'sirv';
-import { launch } from '../browser/browser.mjs';
+import { launch, settleVisit } from '../browser/browser.mjs';
 import { startSiteServer, siteRoot, repoRoot } from '../../scripts/serve.mjs';
+import { summary } from './stats.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -161,22 +162,6 @@ function firstPixels(page, navigate) {
   });
 }
 
-// The first visit is done when the index is in, the service worker (if any) controls the page,
-// and nothing was requested for a second.
-async function settle(page) {
-  await page.waitForSelector('body[data-index="ready"], body[data-index="error"]', { timeout: 60000 });
-  await page.evaluate(async (noSw) => {
-    if (noSw || !document.documentElement.dataset.sw || !navigator.serviceWorker) return;
-    const deadline = performance.now() + 20000;
-    while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  }, NO_SW);
-  let last = -1;
-  while (last !== requests.length) {
-    last = requests.length;
-    await page.waitForTimeout(1000);
-  }
-}
-
 // Where the first garment's time went (the page's own marks, window.__lwPerf), in ms since
 // navigation start; worker phases converted from the worker's clock.
 function breakdown(page) {
@@ -207,7 +192,7 @@ async function measure(url, { app }) {
     const shownAt = cold.origin + cold.t;
     let perf = null;
     if (app) {
-      await settle(page);
+      await settleVisit(page, requests, { serviceWorkers: !NO_SW });
       perf = await breakdown(page);
     }
     const coldRequests = requests.slice(from);
@@ -230,12 +215,6 @@ async function measure(url, { app }) {
   }
 }
 
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const summary = (a) => ({ median: median(a), min: Math.min(...a), max: Math.max(...a), runs: a });
 const sec = (ms) => `${(ms / 1000).toFixed(3)} s`;
 const mb = (b) => `${(b / 1e6).toFixed(3)} MB`;
 

@@ -39,6 +39,28 @@ export async function launch({ viewport = { width: 1440, height: 1000 }, deviceS
   return { context, close, dir };
 }
 
+/**
+ * Waits until a visit has settled: the garment index loaded (or failed), a service worker controls
+ * the page (when the build registers one and serviceWorkers is true; up to 20 s), and `requests` (a
+ * list the server appends each request to) grew by nothing for 1 s. Used by the page benchmarks.
+ * Returns whether a service worker controls the page.
+ */
+export async function settleVisit(page, requests, { serviceWorkers = true } = {}) {
+  await page.waitForSelector('body[data-index="ready"], body[data-index="error"]', { timeout: 60000 });
+  const controlled = await page.evaluate(async (wanted) => {
+    if (!wanted || !document.documentElement.dataset.sw || !navigator.serviceWorker) return false;
+    const deadline = performance.now() + 20000;
+    while (!navigator.serviceWorker.controller && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return !!navigator.serviceWorker.controller;
+  }, serviceWorkers);
+  let last = -1;
+  while (last !== requests.length) {
+    last = requests.length;
+    await page.waitForTimeout(1000);
+  }
+  return controlled;
+}
+
 /** Collects page errors and console errors, so a test can assert there were none. */
 export function watchErrors(page) {
   const errors = [];
